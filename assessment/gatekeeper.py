@@ -1,0 +1,305 @@
+"""The one gatekeeper: raw input → a valid :class:`Assessment`, or one :class:`InputError`.
+
+Every caller (CLI, app, CSV batch, records import) goes through
+:func:`validate_assessment`. Raw values may be strings (from a command line
+or a CSV cell), numbers, booleans or ``None``; an empty string means "not
+recorded". The first problem found raises an :class:`InputError` naming the
+field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from .errors import InputError
+from .inputs import Assessment, Sex, SteadiInputs, Trial
+from .populations import DEFAULT_POPULATION, POPULATION_IDS
+from .protocol import (
+    MAX_TIMED_TRIALS,
+    TRIAL_MAX_SECONDS,
+    TRIAL_MIN_SECONDS,
+    AssistiveDevice,
+    Footwear,
+    StartConvention,
+    StopReason,
+    TimingSource,
+)
+from .steadi import stay_independent_items, stay_independent_max, stay_independent_score
+
+#: Plausible age, whole years (product limit, issue #2; not a clinical norm).
+AGE_MIN, AGE_MAX = 18, 120
+#: Plausible STEADI values (product limits, not clinical norms).
+TUG_MIN_SECONDS, TUG_MAX_SECONDS = 1.0, 300.0
+CHAIR_STAND_MAX = 60
+TANDEM_MAX_SECONDS = 60.0
+STEPS_MAX = 200
+#: Earliest assessment date accepted.
+EARLIEST_DATE = date(1990, 1, 1)
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+_KNOWN_TOP = {
+    "population", "age", "sex", "trials", "assessed_on", "start", "footwear",
+    "assistive_device", "practice_walk_done", "stop_reason", "steadi", "previous_seconds",
+}
+_KNOWN_TRIAL = {
+    "seconds", "timing_source", "start", "valid", "invalid_reason",
+    "loss_of_balance", "hands_on_assistance", "steps",
+}
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str) and value.strip() == "":
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _number(field: str, value: Any, lo: float, hi: float, unit: str) -> float:
+    allowed = f"a number from {lo:g} to {hi:g} {unit}".rstrip()
+    if isinstance(value, bool):
+        raise InputError(field, f"{value!r} is not a number; allowed: {allowed}")
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise InputError(field, f"{value.strip()[:40]!r} is not a number; allowed: {allowed}") from None
+    elif isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        raise InputError(field, f"{type(value).__name__} is not a number; allowed: {allowed}")
+    if not math.isfinite(number) or not lo <= number <= hi:
+        shown = f"{number:g}" if math.isfinite(number) else str(number)
+        raise InputError(field, f"{shown} is outside the plausible range; allowed: {allowed}")
+    return number
+
+
+def _whole(field: str, value: Any, lo: int, hi: int, unit: str) -> int:
+    number = _number(field, value, lo, hi, unit)
+    if number != int(number):
+        raise InputError(field, f"{number:g} is not a whole number; allowed: a whole number from {lo} to {hi} {unit}".rstrip())
+    return int(number)
+
+
+def _choice(field: str, value: Any, enum_type):
+    allowed = ", ".join(m.value for m in enum_type)
+    if isinstance(value, enum_type):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    for member in enum_type:
+        if text == member.value:
+            return member
+    shown = value.strip()[:40] if isinstance(value, str) else repr(value)[:40]
+    raise InputError(field, f"{shown!r} is not allowed; allowed: {allowed}")
+
+
+def _bool(field: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise InputError(field, f"{str(value)[:40]!r} is not yes/no; allowed: yes, no, true, false")
+
+
+def _text(field: str, value: Any, max_len: int = 500) -> str:
+    if not isinstance(value, str):
+        raise InputError(field, f"must be text of 1 to {max_len} characters")
+    text = value.strip()
+    if not 1 <= len(text) <= max_len:
+        raise InputError(field, f"must be text of 1 to {max_len} characters")
+    return text
+
+
+def _date(field: str, value: Any, today: date) -> date:
+    allowed = f"a date YYYY-MM-DD from {EARLIEST_DATE.isoformat()} to today ({today.isoformat()})"
+    if isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = date.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(field, f"{value.strip()[:40]!r} is not a date; allowed: {allowed}") from None
+    else:
+        raise InputError(field, f"{value!r} is not a date; allowed: {allowed}")
+    if not EARLIEST_DATE <= parsed <= today:
+        raise InputError(field, f"{parsed.isoformat()} is out of range; allowed: {allowed}")
+    return parsed
+
+
+def _unknown_keys(field_prefix: str, raw: Mapping, known: set[str]) -> None:
+    extra = sorted(str(k) for k in raw if k not in known)
+    if extra:
+        raise InputError(f"{field_prefix}{extra[0]}", f"unknown field; allowed: {', '.join(sorted(known))}")
+
+
+def validate_trial(raw: Any, number: int, default_start: StartConvention) -> Trial:
+    """Validate one trial; ``number`` is 1-based and names the field (``trial_2``)."""
+    name = f"trial_{number}"
+    trial_range = f"{TRIAL_MIN_SECONDS:g}–{TRIAL_MAX_SECONDS:g} s"
+    if not isinstance(raw, Mapping):
+        raw = {"seconds": raw}
+    _unknown_keys(f"{name}.", raw, _KNOWN_TRIAL)
+    if _blank(raw.get("seconds")):
+        raise InputError(name, f"a time is required; allowed: a number of seconds, {trial_range}")
+    seconds = _number(name, raw["seconds"], TRIAL_MIN_SECONDS, TRIAL_MAX_SECONDS, "seconds")
+    get = raw.get
+    source = TimingSource.STOPWATCH if _blank(get("timing_source")) else _choice(f"{name}.timing_source", get("timing_source"), TimingSource)
+    start = default_start if _blank(get("start")) else _choice(f"{name}.start", get("start"), StartConvention)
+    valid = True if _blank(get("valid")) else _bool(f"{name}.valid", get("valid"))
+    reason = None if _blank(get("invalid_reason")) else _text(f"{name}.invalid_reason", get("invalid_reason"))
+    lob = False if _blank(get("loss_of_balance")) else _bool(f"{name}.loss_of_balance", get("loss_of_balance"))
+    hands = False if _blank(get("hands_on_assistance")) else _bool(f"{name}.hands_on_assistance", get("hands_on_assistance"))
+    steps = None if _blank(get("steps")) else _whole(f"{name}.steps", get("steps"), 0, STEPS_MAX, "steps")
+    if not valid and reason is None:
+        raise InputError(f"{name}.invalid_reason", "an invalid trial needs a reason (1 to 500 characters)")
+    if valid and hands:
+        raise InputError(
+            f"{name}.valid",
+            "a walk that needed hands-on assistance cannot count as a valid timed trial; "
+            "allowed: mark it invalid with a reason (and apply the stop rule)",
+        )
+    return Trial(seconds, source, start, valid, reason, lob, hands, steps)
+
+
+def validate_steadi(raw: Any, field: str = "steadi") -> SteadiInputs:
+    """Validate the optional STEADI items."""
+    if _blank(raw):
+        return SteadiInputs()
+    if not isinstance(raw, Mapping):
+        raise InputError(field, "must be a set of STEADI items")
+    known = {"stay_independent", "stay_independent_score", "tug_seconds", "chair_stand_count", "tandem_seconds"}
+    _unknown_keys(f"{field}.", raw, known)
+    answers = None
+    total = None
+    si = raw.get("stay_independent")
+    if not _blank(si):
+        items = stay_independent_items()
+        keys = [item.key for item in items]
+        if isinstance(si, Mapping):
+            missing = [k for k in keys if k not in si]
+            if missing:
+                raise InputError(f"{field}.stay_independent.{missing[0]}", "every one of the 12 items must be answered yes or no")
+            extra = sorted(str(k) for k in si if k not in keys)
+            if extra:
+                raise InputError(f"{field}.stay_independent.{extra[0]}", f"unknown item; allowed: {', '.join(keys)}")
+            values = [_bool(f"{field}.stay_independent.{k}", si[k]) for k in keys]
+        elif isinstance(si, (list, tuple)):
+            if len(si) != len(keys):
+                raise InputError(f"{field}.stay_independent", f"{len(si)} answers given; allowed: exactly {len(keys)} yes/no answers")
+            values = [_bool(f"{field}.stay_independent.{k}", v) for k, v in zip(keys, si)]
+        else:
+            raise InputError(f"{field}.stay_independent", f"allowed: {len(keys)} yes/no answers")
+        answers = tuple(zip(keys, values))
+        total = stay_independent_score(dict(answers))
+    score_raw = raw.get("stay_independent_score")
+    if not _blank(score_raw):
+        given = _whole(f"{field}.stay_independent_score", score_raw, 0, stay_independent_max(), "points")
+        if total is not None and given != total:
+            raise InputError(f"{field}.stay_independent_score", f"{given} does not match the answers, which total {total}")
+        total = given
+    tug = None if _blank(raw.get("tug_seconds")) else _number(f"{field}.tug_seconds", raw["tug_seconds"], TUG_MIN_SECONDS, TUG_MAX_SECONDS, "seconds")
+    chair = None if _blank(raw.get("chair_stand_count")) else _whole(f"{field}.chair_stand_count", raw["chair_stand_count"], 0, CHAIR_STAND_MAX, "stands")
+    tandem = None if _blank(raw.get("tandem_seconds")) else _number(f"{field}.tandem_seconds", raw["tandem_seconds"], 0.0, TANDEM_MAX_SECONDS, "seconds")
+    return SteadiInputs(answers, total, tug, chair, tandem)
+
+
+def validate_age(value: Any, field: str = "age") -> int | None:
+    """Age in whole years, or None when not recorded."""
+    return None if _blank(value) else _whole(field, value, AGE_MIN, AGE_MAX, "years")
+
+
+def validate_sex(value: Any, field: str = "sex") -> Sex | None:
+    """female / male, or None when not recorded ('' or 'unknown')."""
+    if _blank(value) or (isinstance(value, str) and value.strip().lower() == "unknown"):
+        return None
+    return _choice(field, value, Sex)
+
+
+def validate_population(value: Any, field: str = "population") -> str:
+    """A population id (default: community)."""
+    if _blank(value):
+        return DEFAULT_POPULATION
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in POPULATION_IDS:
+        shown = value.strip()[:40] if isinstance(value, str) else repr(value)[:40]
+        raise InputError(field, f"{shown!r} is not allowed; allowed: {', '.join(POPULATION_IDS)}")
+    return text
+
+
+def validate_assessment(raw: Mapping[str, Any], *, today: date | None = None) -> Assessment:
+    """Turn raw input into a valid :class:`Assessment` or raise :class:`InputError`.
+
+    Parameters
+    ----------
+    raw : Mapping
+        Keys: ``population`` (default community), ``age``, ``sex``,
+        ``trials`` (list of seconds or of trial mappings), ``assessed_on``,
+        ``start`` (standing | rolling), ``footwear``, ``assistive_device``,
+        ``practice_walk_done``, ``stop_reason``, ``steadi``,
+        ``previous_seconds``. Unknown keys are rejected.
+    today : date, optional
+        The date against which future assessment dates are rejected.
+
+    Raises
+    ------
+    InputError
+        Naming the first field at fault and the allowed values.
+    """
+    if not isinstance(raw, Mapping):
+        raise InputError("assessment", "must be a set of named fields")
+    _unknown_keys("", raw, _KNOWN_TOP)
+    today = today or date.today()
+    population = validate_population(raw.get("population"))
+    age = validate_age(raw.get("age"))
+    sex = validate_sex(raw.get("sex"))
+    start = StartConvention.STANDING if _blank(raw.get("start")) else _choice("start", raw["start"], StartConvention)
+    stop = None if _blank(raw.get("stop_reason")) else _choice("stop_reason", raw["stop_reason"], StopReason)
+    raw_trials = raw.get("trials")
+    if _blank(raw_trials):
+        raw_trials = []
+    if isinstance(raw_trials, (str, bytes)) or not isinstance(raw_trials, (list, tuple)):
+        raise InputError("trials", f"must be a list of 1 to {MAX_TIMED_TRIALS} timed trials")
+    if len(raw_trials) > MAX_TIMED_TRIALS:
+        raise InputError("trials", f"{len(raw_trials)} trials given; allowed: 1 to {MAX_TIMED_TRIALS}")
+    trials = tuple(validate_trial(t, i, start) for i, t in enumerate(raw_trials, start=1))
+    if not trials and stop is None:
+        raise InputError("trial_1", f"at least one timed trial is required ({TRIAL_MIN_SECONDS:g}–{TRIAL_MAX_SECONDS:g} s), unless the test was stopped with a stop_reason")
+    for i, t in enumerate(trials, start=1):
+        if t.start is not start:
+            raise InputError(
+                f"trial_{i}.start",
+                f"{t.start.value!r} differs from the assessment's start convention {start.value!r}; "
+                "allowed: one start convention for all trials of an assessment",
+            )
+    footwear = None if _blank(raw.get("footwear")) else _choice("footwear", raw["footwear"], Footwear)
+    device = AssistiveDevice.NONE if _blank(raw.get("assistive_device")) else _choice("assistive_device", raw["assistive_device"], AssistiveDevice)
+    practice = True if _blank(raw.get("practice_walk_done")) else _bool("practice_walk_done", raw["practice_walk_done"])
+    assessed_on = None if _blank(raw.get("assessed_on")) else _date("assessed_on", raw["assessed_on"], today)
+    steadi = validate_steadi(raw.get("steadi"))
+    previous = None
+    if not _blank(raw.get("previous_seconds")):
+        previous = _number("previous_seconds", raw["previous_seconds"], TRIAL_MIN_SECONDS, TRIAL_MAX_SECONDS, "seconds")
+    return Assessment(
+        population=population,
+        trials=trials,
+        age=age,
+        sex=sex,
+        assessed_on=assessed_on,
+        start=start,
+        footwear=footwear,
+        assistive_device=device,
+        practice_walk_done=practice,
+        stop_reason=stop,
+        steadi=steadi,
+        previous_seconds=previous,
+    )

@@ -1,0 +1,176 @@
+"""The 3-meter backward walk test protocol, as data.
+
+Sources: clinical-evidence.md §1 (Carter 2019; Shirley Ryan AbilityLab
+instructions; Unver 2020; Özden 2021). Where the literature is silent
+(number of practice and timed trials, mean or best), the product's
+default is one practice walk and two timed trials scored as the mean of
+the valid timed trials, and that rule is shown with every result.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+#: Length of the walk, metres. source: clinical-evidence.md §1, Carter 2019.
+COURSE_METRES = 3.0
+
+#: Plausible range of one timed trial, seconds. Product plausibility limits
+#: (issue #2), not clinical norms: a time outside is rejected as a typo.
+TRIAL_MIN_SECONDS = 1.0
+TRIAL_MAX_SECONDS = 120.0
+#: Times above this are accepted but flagged for review (issue #2).
+TRIAL_FLAG_SECONDS = 30.0
+
+#: Product default (clinical-evidence.md §1: unverified in Carter 2019).
+DEFAULT_PRACTICE_WALKS = 1
+DEFAULT_TIMED_TRIALS = 2
+#: Upper bound on timed trials in one assessment (product limit).
+MAX_TIMED_TRIALS = 10
+
+SCORING_RULE = "mean of the valid timed trials"
+
+
+class StartConvention(str, enum.Enum):
+    """How the stopwatch is started (clinical-evidence.md §1)."""
+
+    STANDING = "standing"
+    ROLLING = "rolling"
+
+
+class TimingSource(str, enum.Enum):
+    """Where a trial time came from."""
+
+    STOPWATCH = "stopwatch"  # the built-in stopwatch
+    MANUAL = "manual"  # typed in from another stopwatch
+
+
+class Footwear(str, enum.Enum):
+    """What the patient wore on their feet."""
+
+    SHOES = "shoes"
+    BAREFOOT = "barefoot"
+    OTHER = "other"
+
+
+class AssistiveDevice(str, enum.Enum):
+    """Assistive device used during the walk.
+
+    Carter 2019 tested people walking without a device
+    (clinical-evidence.md §1), so a walk with a device is flagged.
+    """
+
+    NONE = "none"
+    CANE = "cane"
+    WALKER = "walker"
+    OTHER = "other"
+
+
+class StopReason(str, enum.Enum):
+    """Stop rules: any one ends the test at once."""
+
+    CANNOT_CONTINUE_SAFELY = "cannot_continue_safely"
+    NEEDS_HANDS_ON_HELP = "needs_hands_on_help"
+    PAIN = "pain"
+    DIZZINESS = "dizziness"
+
+
+STOP_REASON_TEXT: dict[StopReason, str] = {
+    StopReason.CANNOT_CONTINUE_SAFELY: "Patient cannot continue safely",
+    StopReason.NEEDS_HANDS_ON_HELP: "Patient needs hands-on help",
+    StopReason.PAIN: "Patient reports pain",
+    StopReason.DIZZINESS: "Patient reports dizziness",
+}
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    text: str
+    source: str
+
+
+#: Set-up checklist, confirmed before the first walk.
+SETUP_CHECKLIST: tuple[ChecklistItem, ...] = (
+    ChecklistItem(
+        "course_taped",
+        "Two tape lines 3 m apart on a smooth, hard floor (not carpet or grass)",
+        "clinical-evidence.md §1, Carter 2019",
+    ),
+    ChecklistItem(
+        "path_clear",
+        "Path behind the patient clear of obstacles, with room past the finish line",
+        "clinical-evidence.md §6, safety practice",
+    ),
+    ChecklistItem(
+        "footwear_recorded",
+        "Footwear checked and recorded (shoes or barefoot)",
+        "clinical-evidence.md §3, Arora 2024 (times differ with and without shoes)",
+    ),
+    ChecklistItem(
+        "device_recorded",
+        "Assistive device recorded (the cut-offs come from people walking without one)",
+        "clinical-evidence.md §1, Carter 2019",
+    ),
+    ChecklistItem(
+        "guard_ready",
+        "Examiner ready to walk beside/behind the patient for the whole walk, ready to catch",
+        "clinical-evidence.md §1, Carter 2019; Shirley Ryan AbilityLab",
+    ),
+)
+
+#: The verbal script. source: clinical-evidence.md §1 (clinical in-service material).
+VERBAL_SCRIPT = (
+    "When I say go, walk backwards as quickly as you safely can until I say stop. "
+    "I will walk behind you the whole time."
+)
+
+#: Pace instruction. source: clinical-evidence.md §1, Carter 2019 (fast pace).
+PACE = "as quickly as you safely can (fast pace; the fall cut-offs come from fast-pace testing)"
+
+#: Guarding. source: clinical-evidence.md §1, Carter 2019; Shirley Ryan AbilityLab.
+GUARDING = "The examiner walks beside/behind the patient for the whole walk, ready to catch."
+
+#: Timing for each start convention (clinical-evidence.md §1).
+START_TIMING: dict[StartConvention, str] = {
+    StartConvention.STANDING: (
+        "Heels on the start line; start the timer on 'go', stop it when the patient "
+        "has crossed the 3 m line (Carter 2019 as described by clinical blogs)."
+    ),
+    StartConvention.ROLLING: (
+        "Patient starts 0.3–0.6 m before the start line; start the timer when they cross "
+        "the start line, stop it when they fully cross the finish line "
+        "(Shirley Ryan AbilityLab instructions)."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One variant of the 3MBW protocol."""
+
+    start: StartConvention = StartConvention.STANDING
+    practice_walks: int = DEFAULT_PRACTICE_WALKS
+    timed_trials: int = DEFAULT_TIMED_TRIALS
+    course_metres: float = COURSE_METRES
+    pace: str = PACE
+    guarding: str = GUARDING
+    script: str = VERBAL_SCRIPT
+    checklist: tuple[ChecklistItem, ...] = SETUP_CHECKLIST
+    scoring_rule: str = SCORING_RULE
+
+    @property
+    def timing(self) -> str:
+        """How to start and stop the stopwatch for this start convention."""
+        return START_TIMING[self.start]
+
+    def steps(self) -> tuple[str, ...]:
+        """The test, step by step, as read by the clinician."""
+        return (
+            "Confirm the set-up checklist.",
+            f'Read the script: "{self.script}"',
+            f"{self.practice_walks} practice walk (not timed).",
+            f"{self.timed_trials} timed walks, resting between them. {self.timing}",
+            "Stop at once if the patient cannot continue safely, needs hands-on help, "
+            "or reports pain or dizziness.",
+        )
