@@ -1,0 +1,304 @@
+"""The ``stepback`` command.
+
+A stable contract (README "Command line"): exit code 0 on success, 2 on bad
+input with one line on stderr naming the field, and nothing written to the
+database. Handlers parse options, call one service, print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from assessment import InputError
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+class CommandError(Exception):
+    """Bad command-line input: printed as one line, exit code 2."""
+
+    def __init__(self, message: str, prog: str = "stepback") -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        raise CommandError(message, self.prog)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _database_url(args) -> str | None:
+    """``--db`` accepts a SQLAlchemy URL or a path to a SQLite file."""
+    value = getattr(args, "db", None)
+    if not value:
+        return None
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _open_db(args):
+    from records.db import open_database
+
+    return open_database(_database_url(args))
+
+
+def _actor(args) -> str:
+    return getattr(args, "clinician", None) or os.environ.get("STEPBACK_CLINICIAN") or getpass.getuser()
+
+
+def _fmt(value, spec: str = "", suffix: str = "") -> str:
+    return "—" if value is None else f"{value:{spec}}{suffix}"
+
+
+def _print_score(result: dict) -> None:
+    """Human-readable score (the JSON form carries the same fields)."""
+    if result.get("mean_seconds") is None:
+        print("Not scored: no valid timed trial.")
+        if result.get("stop_reason"):
+            print(f"Test stopped: {result['stop_reason']}")
+        return
+    print(f"3MBW time       {result['mean_seconds']:.2f} s  ({result['scoring_rule']})")
+    print(f"Speed           {result['speed_m_per_s']:.2f} m/s")
+    print(f"Population      {result['population']}")
+    print(f"Band            {result.get('band_label') or result.get('band') or '—'}")
+    for c in result["cutoffs"]:
+        mark = "meets" if c["met"] else "     "
+        print(f"  {mark} {c['side']} {c['seconds']:g} s: {c['purpose']} ({c['source']})"
+              + ("" if c["verified"] else " [unverified]"))
+    if result.get("reference_cohort"):
+        print(f"Reference       {result['reference_cohort_label']}")
+        print(f"Percentile      {result['percentile']:.1f} (share of that cohort at or faster than this time), "
+              f"z = {result['z']:+.2f}")
+    else:
+        print("Reference       no published reference cohort for this population: percentile not computed")
+    if "change_seconds" in result:
+        cls = result.get("change") or "not judged (no MDC95)"
+        mdc = _fmt(result.get("mdc95"), ".2f", " s")
+        print(f"Change          {result['change_seconds']:+.2f} s since {result['previous_seconds']:.2f} s: "
+              f"{cls} (MDC95 {mdc}, {result.get('mdc95_kind') or '—'})")
+    if result.get("probability") is not None:
+        print(f"Fall risk       {result['probability']:.0%} (95 % interval {result['probability_low']:.0%}–"
+              f"{result['probability_high']:.0%}), {result['risk_category']}; model {result['model_version']}")
+    elif result.get("risk_note"):
+        print(f"Fall risk       not estimated: {result['risk_note']}")
+    for s in result.get("steadi", []):
+        verdict = {True: "at risk", False: "not at risk", None: "not judged"}[s["at_risk"]]
+        print(f"STEADI {s['item']:<17} {s['value']}: {verdict} ({s['rule']})")
+    for flag in result.get("flags", []):
+        print(f"Note: {flag}")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_score(args) -> int:
+    if args.csv:
+        if args.trial:
+            raise CommandError("--trial: not allowed with --csv (the CSV holds the trials)")
+        if not args.out:
+            raise CommandError("--out: required with --csv (the scored CSV to write)")
+        from assessment.batch import score_csv
+
+        if not Path(args.csv).is_file():
+            raise InputError("--csv", f"{args.csv}: no such file")
+        n = score_csv(args.csv, args.out)
+        print(f"Scored {n} walks into {args.out}", file=sys.stderr)
+        return EXIT_OK
+    from assessment import score, validate_assessment
+
+    if not args.trial:
+        raise CommandError("--trial: at least one --trial SECONDS is required (or --csv FILE)")
+    raw = {
+        "age": args.age,
+        "sex": args.sex,
+        "population": args.population,
+        "trials": list(args.trial),
+        "previous_seconds": args.previous,
+    }
+    result = score(validate_assessment(raw)).to_dict()
+    _print_json(result) if args.json else _print_score(result)
+    return EXIT_OK
+
+
+def _patient_dict(p) -> dict:
+    return {
+        "mrn": p.mrn,
+        "given_name": p.given_name,
+        "family_name": p.family_name,
+        "birth_date": p.birth_date.isoformat(),
+        "sex": p.sex,
+        "population": p.population,
+    }
+
+
+def cmd_patient_add(args) -> int:
+    from records import services
+
+    db = _open_db(args)
+    p = services.add_patient(
+        db,
+        mrn=args.mrn,
+        given_name=args.given,
+        family_name=args.family,
+        birth_date=args.birth_date,
+        sex=args.sex,
+        population=args.population,
+        actor=_actor(args),
+    )
+    print(f"Added patient {p.mrn}: {p.family_name}, {p.given_name} (born {p.birth_date}, {p.sex}, {p.population})")
+    return EXIT_OK
+
+
+def cmd_patient_list(args) -> int:
+    from records import services
+
+    db = _open_db(args)
+    patients = services.list_patients(db, search=args.search, limit=args.limit)
+    if args.json:
+        _print_json([_patient_dict(p) for p in patients])
+        return EXIT_OK
+    if not patients:
+        print("No patients.")
+    for p in patients:
+        print(f"{p.mrn:<12} {p.family_name}, {p.given_name:<20} {p.birth_date}  {p.sex:<6} {p.population}")
+    return EXIT_OK
+
+
+def _assessment_dict(view) -> dict:
+    out = dict(view.score or {})
+    out.update(
+        assessment_id=view.id,
+        version=view.version,
+        mrn=view.mrn,
+        assessed_on=view.assessed_on.isoformat() if view.assessed_on else None,
+        status=view.status,
+    )
+    return out
+
+
+def cmd_assess(args) -> int:
+    from records import services
+
+    db = _open_db(args)
+    raw = {"trials": list(args.trial), "assessed_on": args.date, "start": args.start}
+    view, _ = services.record_assessment(db, args.mrn, raw, actor=_actor(args))
+    result = _assessment_dict(view)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"Assessment {view.id} for {view.mrn} on {result['assessed_on']} saved (final).")
+        _print_score(result)
+    return EXIT_OK
+
+
+def cmd_history(args) -> int:
+    from records import services
+
+    db = _open_db(args)
+    rows = [_assessment_dict(v) for v in services.history(db, args.mrn)]
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    if not rows:
+        print(f"No final assessments for {args.mrn}.")
+    for r in rows:
+        change = r.get("change") or ""
+        amended = f" (amended, v{r['version']})" if r["version"] > 1 else ""
+        print(f"{r['assessed_on']}  {_fmt(r.get('mean_seconds'), '.2f', ' s'):>8}  "
+              f"{r.get('band') or '—':<12} {change}{amended}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> Parser:
+    """The whole command line; every option here is documented in README.md."""
+    db_parent = Parser(add_help=False)
+    db_parent.add_argument("--db", metavar="URL_OR_PATH", default=argparse.SUPPRESS,
+                           help="database URL or SQLite file (default: $STEPBACK_DATABASE_URL or the user data directory)")
+    db_parent.add_argument("--clinician", metavar="USERNAME", default=argparse.SUPPRESS,
+                           help="who is recording (default: $STEPBACK_CLINICIAN or the login name)")
+    parser = Parser(prog="stepback", description="Fall-risk screening with the 3-meter backward walk test.")
+    parser.add_argument("--db", metavar="URL_OR_PATH", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("score", help="score a walk (or a CSV of walks) without storing it")
+    p.add_argument("--age", help="age in whole years (18–120)")
+    p.add_argument("--sex", help="female | male")
+    p.add_argument("--population", help="population id (default community)")
+    p.add_argument("--trial", action="append", metavar="SECONDS", help="a timed trial, seconds (repeat)")
+    p.add_argument("--previous", metavar="SECONDS", help="previous 3MBW time, to judge change against the MDC95")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--csv", metavar="FILE", help="batch: score every row of this CSV")
+    p.add_argument("--out", metavar="FILE", help="batch: write the scored CSV here")
+    p.set_defaults(func=cmd_score)
+
+    patient = sub.add_parser("patient", help="add or list patients")
+    psub = patient.add_subparsers(dest="patient_command", metavar="ACTION", parser_class=Parser)
+    p = psub.add_parser("add", parents=[db_parent], help="add a patient")
+    p.add_argument("--mrn", required=True, help="medical record number (unique)")
+    p.add_argument("--given", required=True, help="given name")
+    p.add_argument("--family", required=True, help="family name")
+    p.add_argument("--birth-date", required=True, help="YYYY-MM-DD")
+    p.add_argument("--sex", required=True, help="female | male")
+    p.add_argument("--population", default="community", help="population id (default community)")
+    p.set_defaults(func=cmd_patient_add)
+    p = psub.add_parser("list", parents=[db_parent], help="list patients")
+    p.add_argument("--search", help="MRN prefix or part of a name")
+    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_patient_list)
+
+    p = sub.add_parser("assess", parents=[db_parent], help="record and score a finalised assessment")
+    p.add_argument("--mrn", required=True, help="the patient's MRN")
+    p.add_argument("--trial", action="append", required=True, metavar="SECONDS", help="a timed trial, seconds (repeat)")
+    p.add_argument("--date", help="assessment date YYYY-MM-DD (default today)")
+    p.add_argument("--start", default="standing", help="start convention: standing | rolling")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_assess)
+
+    p = sub.add_parser("history", parents=[db_parent], help="a patient's assessments, oldest first")
+    p.add_argument("--mrn", required=True, help="the patient's MRN")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_history)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stepback`` console script."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        func: Callable | None = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        return func(args)
+    except CommandError as err:
+        print(f"{err.prog}: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as err:
+        print(f"stepback: error: {err.field}: {err.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
