@@ -10,8 +10,9 @@ field and what is allowed.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .errors import InputError
@@ -59,6 +60,18 @@ def _blank(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def _shown(value: Any) -> str:
+    """At most 40 characters of ``value`` for an error message; never raises.
+
+    ``str``/``repr`` can fail on raw input (an int of more than 4,300 digits
+    raises ``ValueError``), and the gatekeeper must raise only InputError.
+    """
+    try:
+        return (value if isinstance(value, str) else repr(value))[:40]
+    except Exception:  # noqa: BLE001 - any failure to render falls back to the type name
+        return f"<{type(value).__name__}>"
+
+
 def _number(field: str, value: Any, lo: float, hi: float, unit: str) -> float:
     allowed = f"a number from {lo:g} to {hi:g} {unit}".rstrip()
     if isinstance(value, bool):
@@ -68,8 +81,11 @@ def _number(field: str, value: Any, lo: float, hi: float, unit: str) -> float:
             number = float(value.strip())
         except ValueError:
             raise InputError(field, f"{value.strip()[:40]!r} is not a number; allowed: {allowed}") from None
-    elif isinstance(value, (int, float)):
-        number = float(value)
+    elif isinstance(value, numbers.Real):  # int, float, and NumPy/pandas scalars such as int64
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a float
+            raise InputError(field, f"too large; allowed: {allowed}") from None
     else:
         raise InputError(field, f"{type(value).__name__} is not a number; allowed: {allowed}")
     if not math.isfinite(number) or not lo <= number <= hi:
@@ -93,7 +109,7 @@ def _choice(field: str, value: Any, enum_type):
     for member in enum_type:
         if text == member.value:
             return member
-    shown = value.strip()[:40] if isinstance(value, str) else repr(value)[:40]
+    shown = value.strip()[:40] if isinstance(value, str) else _shown(value)
     raise InputError(field, f"{shown!r} is not allowed; allowed: {allowed}")
 
 
@@ -108,7 +124,7 @@ def _bool(field: str, value: Any) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise InputError(field, f"{str(value)[:40]!r} is not yes/no; allowed: yes, no, true, false")
+    raise InputError(field, f"{_shown(value)!r} is not yes/no; allowed: yes, no, true, false")
 
 
 def _text(field: str, value: Any, max_len: int = 500) -> str:
@@ -122,7 +138,9 @@ def _text(field: str, value: Any, max_len: int = 500) -> str:
 
 def _date(field: str, value: Any, today: date) -> date:
     allowed = f"a date YYYY-MM-DD from {EARLIEST_DATE.isoformat()} to today ({today.isoformat()})"
-    if isinstance(value, date):
+    if isinstance(value, datetime):  # a datetime is a date subclass that cannot be compared with one
+        parsed = value.date()
+    elif isinstance(value, date):
         parsed = value
     elif isinstance(value, str):
         try:
@@ -130,16 +148,18 @@ def _date(field: str, value: Any, today: date) -> date:
         except ValueError:
             raise InputError(field, f"{value.strip()[:40]!r} is not a date; allowed: {allowed}") from None
     else:
-        raise InputError(field, f"{value!r} is not a date; allowed: {allowed}")
+        raise InputError(field, f"{_shown(value)!r} is not a date; allowed: {allowed}")
     if not EARLIEST_DATE <= parsed <= today:
         raise InputError(field, f"{parsed.isoformat()} is out of range; allowed: {allowed}")
     return parsed
 
 
 def _unknown_keys(field_prefix: str, raw: Mapping, known: set[str]) -> None:
-    extra = sorted(str(k) for k in raw if k not in known)
+    extra = sorted(_shown(k) for k in raw if k not in known)
     if extra:
-        raise InputError(f"{field_prefix}{extra[0]}", f"unknown field; allowed: {', '.join(sorted(known))}")
+        # A blank key cannot name a field: name its container (assessment, trial_N, steadi).
+        name = f"{field_prefix}{extra[0]}" if extra[0].strip() else (field_prefix.rstrip(".") or "assessment")
+        raise InputError(name, f"unknown field {extra[0]!r}; allowed: {', '.join(sorted(known))}")
 
 
 def validate_trial(raw: Any, number: int, default_start: StartConvention) -> Trial:
@@ -189,7 +209,7 @@ def validate_steadi(raw: Any, field: str = "steadi") -> SteadiInputs:
             missing = [k for k in keys if k not in si]
             if missing:
                 raise InputError(f"{field}.stay_independent.{missing[0]}", "every one of the 12 items must be answered yes or no")
-            extra = sorted(str(k) for k in si if k not in keys)
+            extra = sorted(_shown(k) for k in si if k not in keys)
             if extra:
                 raise InputError(f"{field}.stay_independent.{extra[0]}", f"unknown item; allowed: {', '.join(keys)}")
             values = [_bool(f"{field}.stay_independent.{k}", si[k]) for k in keys]
@@ -231,7 +251,7 @@ def validate_population(value: Any, field: str = "population") -> str:
         return DEFAULT_POPULATION
     text = value.strip().lower() if isinstance(value, str) else value
     if text not in POPULATION_IDS:
-        shown = value.strip()[:40] if isinstance(value, str) else repr(value)[:40]
+        shown = value.strip()[:40] if isinstance(value, str) else _shown(value)
         raise InputError(field, f"{shown!r} is not allowed; allowed: {', '.join(POPULATION_IDS)}")
     return text
 
@@ -262,7 +282,12 @@ def validate_assessment(raw: Mapping[str, Any], *, today: date | None = None) ->
     population = validate_population(raw.get("population"))
     age = validate_age(raw.get("age"))
     sex = validate_sex(raw.get("sex"))
-    start = StartConvention.STANDING if _blank(raw.get("start")) else _choice("start", raw["start"], StartConvention)
+    if not _blank(raw.get("start")):
+        start = _choice("start", raw["start"], StartConvention)
+    else:  # not given: the first trial's own convention, else standing
+        first = raw.get("trials")[0] if isinstance(raw.get("trials"), (list, tuple)) and raw.get("trials") else None
+        given = first.get("start") if isinstance(first, Mapping) else None
+        start = StartConvention.STANDING if _blank(given) else _choice("trial_1.start", given, StartConvention)
     stop = None if _blank(raw.get("stop_reason")) else _choice("stop_reason", raw["stop_reason"], StopReason)
     raw_trials = raw.get("trials")
     if _blank(raw_trials):
