@@ -1,0 +1,246 @@
+"""The `stepback` command contract: output fields, exit codes, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+
+import pandas as pd
+import pytest
+
+import cli
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------- score
+
+SCORE_FIELDS = {"mean_seconds", "speed_m_per_s", "valid_trials", "population", "band", "cutoffs",
+                "reference_cohort", "percentile", "z"}
+CHANGE_FIELDS = {"change_seconds", "mdc95", "change"}
+
+
+def test_score_json_has_the_contract_fields(capsys):
+    code, out, err = run(capsys, "score", "--age", "78", "--sex", "female", "--trial", "5.2", "--trial", "5.6",
+                         "--previous", "6.4", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert SCORE_FIELDS | CHANGE_FIELDS <= data.keys()
+    assert data["mean_seconds"] == pytest.approx(5.4)
+    assert data["speed_m_per_s"] == pytest.approx(3 / 5.4, abs=1e-4)
+    assert data["valid_trials"] == 2
+    assert data["population"] == "community"
+    assert data["band"] == "high"
+    assert data["reference_cohort"] == "polo_ferrero_2025_nonfallers"
+    assert data["change_seconds"] == pytest.approx(-1.0)
+    assert data["change"] == "improved"
+    assert data["scoring_rule"].startswith("mean of the valid timed trials")
+
+
+def test_score_without_previous_has_no_change_fields(capsys):
+    code, out, _ = run(capsys, "score", "--age", "70", "--sex", "male", "--trial", "2.9", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["band"] == "low"
+    assert not CHANGE_FIELDS & data.keys()
+
+
+def test_score_text_output_names_the_rule_and_the_cohort(capsys):
+    code, out, _ = run(capsys, "score", "--age", "78", "--sex", "female", "--trial", "5.2", "--trial", "5.6")
+    assert code == 0
+    assert "mean of the valid timed trials" in out
+    assert "Polo-Ferrero 2025" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--age", "78", "--sex", "female", "--trial", "0.5"], "trial_1"),
+        (["--age", "78", "--sex", "female", "--trial", "5", "--trial", "121"], "trial_2"),
+        (["--age", "78", "--sex", "female", "--trial", "abc"], "trial_1"),
+        (["--age", "17", "--sex", "female", "--trial", "5"], "age"),
+        (["--age", "78.5", "--sex", "female", "--trial", "5"], "age"),
+        (["--age", "78", "--sex", "x", "--trial", "5"], "sex"),
+        (["--age", "78", "--sex", "female", "--population", "mars", "--trial", "5"], "population"),
+        (["--age", "78", "--sex", "female", "--trial", "5", "--previous", "0"], "previous_seconds"),
+        (["--age", "78", "--sex", "female"], "--trial"),
+    ],
+)
+def test_score_bad_input_exits_2_with_one_line_naming_the_field(capsys, argv, field):
+    code, out, err = run(capsys, "score", *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert field in lines[0]
+
+
+def test_unknown_option_is_one_line_exit_2(capsys):
+    code, _, err = run(capsys, "score", "--bogus")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--bogus" in err
+
+
+def test_console_script_exit_codes():
+    exe = shutil.which("stepback") or str((__import__("pathlib").Path(sys.executable).parent / "stepback"))
+    ok = subprocess.run([exe, "score", "--trial", "5", "--json"], capture_output=True, text=True)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["mean_seconds"] == 5.0
+    bad = subprocess.run([exe, "score", "--trial", "500"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "trial_1" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def test_batch_csv_matches_single_scoring(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "id,age,sex,population,trial_1,trial_2,trial_3,previous\n"
+        "a,78,female,community,5.2,5.6,,6.4\n"
+        "b,81,male,nursing_home,9.0,8.0,,\n"
+        "c,,,parkinsons,4.2,,,6.5\n"
+        "d,70,female,,2.5,2.7,2.6,\n"
+    )
+    out = tmp_path / "scored.csv"
+    code, _, err = run(capsys, "score", "--csv", str(src), "--out", str(out))
+    assert code == 0, err
+    df = pd.read_csv(out)
+    assert list(df["id"]) == ["a", "b", "c", "d"]
+    for _, row in df.iterrows():
+        argv = ["score", "--json"]
+        for col in ("trial_1", "trial_2", "trial_3"):
+            if not pd.isna(row[col]):
+                argv += ["--trial", str(row[col])]
+        if not pd.isna(row["previous"]):
+            argv += ["--previous", str(row["previous"])]
+        if not pd.isna(row["population"]):
+            argv += ["--population", row["population"]]
+        _, single_out, _ = run(capsys, *argv)
+        single = json.loads(single_out)
+        assert row["mean_seconds"] == pytest.approx(single["mean_seconds"])
+        assert row["speed_m_per_s"] == pytest.approx(single["speed_m_per_s"])
+        assert row["valid_trials"] == single["valid_trials"]
+        assert (None if pd.isna(row["band"]) else row["band"]) == single["band"]
+        for key in ("percentile", "z"):
+            assert (None if pd.isna(row[key]) else pytest.approx(row[key])) == single[key]
+        if "change" in single:
+            assert row["change"] == single["change"]
+            assert row["mdc95"] == pytest.approx(single["mdc95"])
+
+
+def test_batch_bad_row_names_line_and_column_and_writes_nothing(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("age,sex,trial_1,trial_2\n78,female,5.2,5.6\n80,female,5.0,0.3\n")
+    out = tmp_path / "scored.csv"
+    code, _, err = run(capsys, "score", "--csv", str(src), "--out", str(out))
+    assert code == 2
+    assert "trial_2" in err and "line 3" in err
+    assert not out.exists()
+
+
+def test_batch_needs_out(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("trial_1\n5\n")
+    code, _, err = run(capsys, "score", "--csv", str(src))
+    assert code == 2 and "--out" in err
+
+
+# --------------------------------------------------------------------------- store
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "clinic.sqlite3")
+
+
+def _counts(db_path):
+    from records import services
+    from records.db import Database
+
+    return services.count_rows(Database(f"sqlite:///{db_path}"))
+
+
+def test_patient_assess_history_round_trip(capsys, db):
+    code, _, err = run(capsys, "patient", "add", "--db", db, "--mrn", "M1", "--given", "Ana", "--family", "Ruiz",
+                       "--birth-date", "1948-03-02", "--sex", "female")
+    assert code == 0, err
+    code, out, _ = run(capsys, "patient", "list", "--db", db, "--json")
+    patients = json.loads(out)
+    assert [p["mrn"] for p in patients] == ["M1"] and patients[0]["population"] == "community"
+
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "6.4", "--trial", "6.4",
+                         "--date", "2026-05-01", "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["mean_seconds"] == pytest.approx(6.4) and "change" not in first
+
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "5.2", "--trial", "5.6",
+                         "--date", "2026-11-01", "--json")
+    second = json.loads(out)
+    assert SCORE_FIELDS | CHANGE_FIELDS <= second.keys()
+    assert second["change_seconds"] == pytest.approx(-1.0)
+    assert second["change"] == "improved"
+
+    code, out, _ = run(capsys, "history", "--db", db, "--mrn", "M1", "--json")
+    history = json.loads(out)
+    assert [h["assessed_on"] for h in history] == ["2026-05-01", "2026-11-01"]
+
+
+def test_assess_defaults_to_today(capsys, db):
+    run(capsys, "patient", "add", "--db", db, "--mrn", "M2", "--given", "Jo", "--family", "Lee",
+        "--birth-date", "1950-01-01", "--sex", "male")
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "M2", "--trial", "4.0", "--json")
+    assert code == 0, err
+    assert json.loads(out)["assessed_on"] == date.today().isoformat()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["assess", "--mrn", "M1", "--trial", "0.2"],
+        ["assess", "--mrn", "M1", "--trial", "5", "--trial", "999"],
+        ["assess", "--mrn", "M1", "--trial", "5", "--date", "2999-01-01"],
+        ["assess", "--mrn", "M1", "--trial", "5", "--start", "sideways"],
+        ["assess", "--mrn", "NOPE", "--trial", "5"],
+        ["patient", "add", "--mrn", "M1", "--given", "Dup", "--family", "X", "--birth-date", "1950-01-01", "--sex", "male"],
+        ["patient", "add", "--mrn", "M 9", "--given", "A", "--family", "B", "--birth-date", "1950-01-01", "--sex", "male"],
+        ["patient", "add", "--mrn", "M9", "--given", "A", "--family", "B", "--birth-date", "1950-13-01", "--sex", "male"],
+        ["patient", "add", "--mrn", "M9", "--given", "A", "--family", "B", "--birth-date", "1950-01-01", "--sex", "m"],
+        ["patient", "add", "--mrn", "M9", "--given", "", "--family", "B", "--birth-date", "1950-01-01", "--sex", "male"],
+        ["patient", "add", "--mrn", "M9", "--given", "A", "--family", "B", "--birth-date", "1950-01-01", "--sex", "male",
+         "--population", "moon"],
+    ],
+)
+def test_bad_input_writes_nothing(capsys, db, argv):
+    run(capsys, "patient", "add", "--db", db, "--mrn", "M1", "--given", "Ana", "--family", "Ruiz",
+        "--birth-date", "1948-03-02", "--sex", "female")
+    run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "5.0", "--date", "2026-01-02")
+    before = _counts(db)
+    code, out, err = run(capsys, *argv, "--db", db)
+    assert code == 2, (out, err)
+    assert len(err.strip().splitlines()) == 1
+    assert _counts(db) == before
+
+
+def test_unicode_names_round_trip(capsys, db):
+    names = [("Zoë", "Øster-Ñúñez"), ("Łukasz", "Żółć"), ("Σοφία", "Παπαδοπούλου"), ("Анна", "Иванова")]
+    for i, (given, family) in enumerate(names):
+        code, _, err = run(capsys, "patient", "add", "--db", db, "--mrn", f"U{i}", "--given", given,
+                           "--family", family, "--birth-date", "1940-02-29", "--sex", "female")
+        assert code == 0, err
+    _, out, _ = run(capsys, "patient", "list", "--db", db, "--json")
+    assert {(p["given_name"], p["family_name"]) for p in json.loads(out)} == set(names)
+
+
+def test_env_database_url_is_used(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "env.sqlite3"
+    monkeypatch.setenv("STEPBACK_DATABASE_URL", f"sqlite:///{path}")
+    code, _, err = run(capsys, "patient", "add", "--mrn", "E1", "--given", "Eve", "--family", "Env",
+                       "--birth-date", "1945-05-05", "--sex", "female")
+    assert code == 0, err
+    assert path.exists()
