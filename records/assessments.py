@@ -1,0 +1,674 @@
+"""Services for assessments: drafts, trials, STEADI, finalizing, amendments.
+
+A draft collects trials, each committed the moment it is recorded, so a
+lost browser tab loses nothing (:func:`open_drafts` offers it again).
+Finalizing validates the whole draft through the clinical gatekeeper
+(:func:`assessment.validate_assessment`), scores it and stores a snapshot
+of the score. A final row is never edited: :func:`amend_assessment` writes
+a new version that supersedes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from assessment import Assessment, InputError, ScoreResult, score, validate_assessment
+from assessment.gatekeeper import _blank, _choice, _shown, validate_age, validate_sex, validate_steadi, validate_trial
+from assessment.inputs import SteadiInputs, Trial
+from assessment.protocol import MAX_TIMED_TRIALS, AssistiveDevice, Footwear, StartConvention, StopReason
+
+from .audit import now, write_audit
+from .db import Database
+from .errors import Conflict, NotFound
+from .patients import patient_row
+from .schema import DRAFT, FINAL, AssessmentLineage, AssessmentRow, Patient, SteadiRow, TrialRow
+from .validation import (
+    validate_event_date,
+    validate_prior_falls,
+    validate_reason,
+    validate_safety_screen,
+    validate_walking_aid,
+)
+from .views import AssessmentView, TrialView, age_on, steadi_raw
+
+#: Keys the records layer accepts besides the gatekeeper's; stripped before it.
+EXTRA_KEYS = ("prior_falls", "walking_aid", "safety_screen")
+#: Keys an amendment may change. Age and sex always come from the patient.
+AMENDABLE = (
+    "trials", "assessed_on", "start", "footwear", "assistive_device", "practice_walk_done",
+    "stop_reason", "steadi", "population", *EXTRA_KEYS,
+)
+#: Risk keys stored from a fall-risk model's output.
+RISK_KEYS = ("probability", "probability_low", "probability_high", "risk_category", "model_version")
+
+RiskFn = Callable[[Assessment, ScoreResult], "Mapping[str, Any] | None"]
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _load(session: Session, assessment_id: Any, *, lock: bool = False) -> AssessmentRow:
+    if isinstance(assessment_id, bool) or not isinstance(assessment_id, int):
+        raise InputError("assessment_id", f"{assessment_id!r} is not an assessment id; allowed: a whole number")
+    query = sa.select(AssessmentRow).where(AssessmentRow.id == assessment_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound("assessment_id", f"no assessment with id {assessment_id}")
+    return row
+
+
+def _successor_id(session: Session, row_id: int) -> int | None:
+    return session.scalar(sa.select(AssessmentRow.id).where(AssessmentRow.supersedes_id == row_id))
+
+
+def _current_final_query():
+    """Final rows that no other row supersedes (the current versions)."""
+    newer = aliased(AssessmentRow)
+    return sa.select(AssessmentRow).where(
+        AssessmentRow.status == FINAL,
+        ~sa.exists().where(newer.supersedes_id == AssessmentRow.id),
+    )
+
+
+def _draft(session: Session, assessment_id: Any, *, for_trials: bool = False) -> AssessmentRow:
+    row = _load(session, assessment_id, lock=True)
+    if row.status != DRAFT:
+        raise Conflict("assessment_id", f"assessment {row.id} is final; change it with an amendment")
+    if for_trials and row.stop_reason is not None:
+        raise Conflict("assessment_id", f"assessment {row.id} was stopped ({row.stop_reason}); no more trials")
+    return row
+
+
+def _previous_seconds(session: Session, patient_id: int, assessed_on: date, exclude_lineage: int | None) -> float | None:
+    """Mean time of the patient's latest current final assessment before ``assessed_on``.
+
+    Assessments without a mean time (stopped before a valid trial) are skipped.
+    """
+    query = (
+        _current_final_query()
+        .where(
+            AssessmentRow.patient_id == patient_id,
+            AssessmentRow.assessed_on < assessed_on,
+            AssessmentRow.mean_seconds.is_not(None),
+        )
+        .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.lineage_id.desc())
+        .limit(1)
+    )
+    if exclude_lineage is not None:
+        query = query.where(AssessmentRow.lineage_id != exclude_lineage)
+    row = session.scalar(query)
+    return row.mean_seconds if row is not None else None
+
+
+def _split_extras(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(gatekeeper raw, validated extras) from a raw assessment mapping."""
+    gate = {k: v for k, v in raw.items() if k not in EXTRA_KEYS}
+    extras: dict[str, Any] = {}
+    if "prior_falls" in raw:
+        extras["prior_falls"] = validate_prior_falls(raw["prior_falls"])
+    if "walking_aid" in raw:
+        extras["walking_aid"] = validate_walking_aid(raw["walking_aid"])
+    if "safety_screen" in raw:
+        extras["safety_screen"] = validate_safety_screen(raw["safety_screen"])
+    return gate, extras
+
+
+def _with_patient(raw: dict[str, Any], patient: Patient, default_population: str) -> dict[str, Any]:
+    """``raw`` with the patient's age (on the assessment date), sex and population merged in."""
+    if "previous_seconds" in raw and not _blank(raw["previous_seconds"]):
+        raise InputError(
+            "previous_seconds",
+            "comes from the patient's previous final assessment; allowed: leave it out",
+        )
+    merged = {k: v for k, v in raw.items() if k != "previous_seconds"}
+    assessed_on = (
+        date.today() if _blank(merged.get("assessed_on")) else validate_event_date("assessed_on", merged["assessed_on"])
+    )
+    merged["assessed_on"] = assessed_on
+    age = age_on(patient.birth_date, assessed_on)
+    given_sex = validate_sex(merged.get("sex"))
+    checks = (
+        ("age", validate_age(merged.get("age")), age),
+        ("sex", given_sex.value if given_sex is not None else None, patient.sex),
+    )
+    for key, given, stored in checks:
+        if given is not None and given != stored:
+            raise InputError(
+                key,
+                f"{given!r} differs from the patient's record ({stored or 'not recorded'}); "
+                "allowed: leave it out, or update the patient",
+            )
+        merged[key] = stored
+    if _blank(merged.get("population")):
+        merged["population"] = default_population
+    return merged
+
+
+def _raw_from_row(row: AssessmentRow) -> dict[str, Any]:
+    """The stored assessment as gatekeeper input (age and sex are added from the patient)."""
+    raw: dict[str, Any] = {
+        "population": row.population,
+        "trials": [TrialView.of(t).as_raw() for t in row.trials],
+        "assessed_on": row.assessed_on,
+        "start": row.start,
+        "footwear": row.footwear,
+        "assistive_device": row.assistive_device,
+        "practice_walk_done": row.practice_walk_done,
+        "stop_reason": row.stop_reason,
+    }
+    if row.steadi is not None:
+        raw["steadi"] = steadi_raw(row.steadi)
+    return raw
+
+
+def _trial_row(trial: Trial, number: int) -> TrialRow:
+    return TrialRow(
+        number=number,
+        seconds=trial.seconds,
+        timing_source=trial.timing_source.value,
+        start=trial.start.value,
+        valid=trial.valid,
+        invalid_reason=trial.invalid_reason,
+        loss_of_balance=trial.loss_of_balance,
+        hands_on_assistance=trial.hands_on_assistance,
+        steps=trial.steps,
+        recorded_at=now(),
+    )
+
+
+def _steadi_row(steadi: SteadiInputs) -> SteadiRow | None:
+    if steadi.empty and steadi.stay_independent is None:
+        return None
+    return SteadiRow(
+        stay_independent=dict(steadi.stay_independent) if steadi.stay_independent is not None else None,
+        stay_independent_score=steadi.stay_independent_score,
+        tug_seconds=steadi.tug_seconds,
+        chair_stand_count=steadi.chair_stand_count,
+        tandem_seconds=steadi.tandem_seconds,
+        recorded_at=now(),
+    )
+
+
+def _apply_validated(row: AssessmentRow, valid: Assessment) -> None:
+    row.assessed_on = valid.assessed_on
+    row.start = valid.start.value
+    row.footwear = valid.footwear.value if valid.footwear is not None else None
+    row.assistive_device = valid.assistive_device.value
+    row.practice_walk_done = valid.practice_walk_done
+    row.stop_reason = valid.stop_reason.value if valid.stop_reason is not None else None
+    row.age = valid.age
+    row.sex = valid.sex.value if valid.sex is not None else None
+    row.population = valid.population
+
+
+def _apply_score(row: AssessmentRow, result: ScoreResult) -> None:
+    row.mean_seconds = result.mean_seconds
+    row.speed_m_per_s = result.speed_m_per_s
+    row.band = result.band
+    row.percentile = result.percentile
+    row.z = result.z
+    row.reference_cohort = result.reference_cohort
+    change = result.change
+    row.previous_seconds = change.previous_seconds if change else None
+    row.change_seconds = change.change_seconds if change else None
+    row.mdc95 = change.mdc95 if change else None
+    row.change = change.change if change else None
+    row.score = result.to_dict()
+
+
+def _probability(field: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InputError(field, "allowed: a probability from 0 to 1")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(field, f"{_shown(value)!r} is not a number; allowed: a probability from 0 to 1") from None
+    if not 0.0 <= number <= 1.0:
+        raise InputError(field, f"{number:g} is outside 0 to 1; allowed: a probability from 0 to 1")
+    return number
+
+
+def _apply_risk(row: AssessmentRow, risk: Mapping[str, Any] | None) -> None:
+    """Store the model's output; keys other than :data:`RISK_KEYS` are ignored."""
+    if risk is None:
+        return
+    if not isinstance(risk, Mapping):
+        raise InputError("risk", f"must be a mapping with keys {', '.join(RISK_KEYS)}")
+    row.probability = _probability("risk.probability", risk.get("probability"))
+    row.probability_low = _probability("risk.probability_low", risk.get("probability_low"))
+    row.probability_high = _probability("risk.probability_high", risk.get("probability_high"))
+    for key, limit in (("risk_category", 32), ("model_version", 64)):
+        value = risk.get(key)
+        if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= limit):
+            raise InputError(f"risk.{key}", f"allowed: text of 1 to {limit} characters")
+        setattr(row, key, value)
+
+
+def _new_lineage(session: Session, patient: Patient) -> AssessmentLineage:
+    lineage = AssessmentLineage(patient_id=patient.id, created_at=now())
+    session.add(lineage)
+    session.flush()
+    return lineage
+
+
+def _view(session: Session, row: AssessmentRow) -> AssessmentView:
+    return AssessmentView.of(row, superseded=_successor_id(session, row.id) is not None)
+
+
+# ---------------------------------------------------------------- services
+
+
+def start_assessment(
+    db: Database,
+    mrn: str,
+    *,
+    assessed_on: date | str,
+    start: str = "standing",
+    footwear: str | None = None,
+    assistive_device: str = "none",
+    safety_screen: Mapping[str, Any] | None = None,
+    practice_walk_done: bool = True,
+    prior_falls: Any = None,
+    walking_aid: Any = None,
+    actor: str = "system",
+) -> int:
+    """Open a draft assessment for a patient.
+
+    Parameters
+    ----------
+    db : Database
+    mrn : str
+    assessed_on : date or str
+        YYYY-MM-DD, from 1990-01-01 to today.
+    start : str
+        ``standing`` or ``rolling`` (applies to every trial).
+    footwear : str, optional
+        ``shoes``, ``barefoot`` or ``other``.
+    assistive_device : str
+        ``none``, ``cane``, ``walker`` or ``other``.
+    safety_screen : dict, optional
+        The pre-test safety screen answers (item: yes/no, text, number).
+    practice_walk_done : bool
+    prior_falls : int or str, optional
+        Falls in the past 12 months: 0, 1, 2+ (stored 0/1/2).
+    walking_aid : bool or str, optional
+        Uses a walking aid in daily life: yes/no.
+    actor : str
+
+    Returns
+    -------
+    int
+        The draft's id.
+    """
+    when = validate_event_date("assessed_on", assessed_on)
+    start_value = _choice("start", start, StartConvention).value
+    footwear_value = None if _blank(footwear) else _choice("footwear", footwear, Footwear).value
+    device = _choice("assistive_device", assistive_device, AssistiveDevice).value
+    screen = validate_safety_screen(safety_screen)
+    falls = validate_prior_falls(prior_falls)
+    aid = validate_walking_aid(walking_aid)
+    if not isinstance(practice_walk_done, bool):
+        raise InputError("practice_walk_done", "allowed: yes, no")
+    with db.session() as session:
+        patient = patient_row(session, mrn)
+        lineage = _new_lineage(session, patient)
+        row = AssessmentRow(
+            lineage_id=lineage.id,
+            version=1,
+            patient_id=patient.id,
+            status=DRAFT,
+            assessed_on=when,
+            start=start_value,
+            footwear=footwear_value,
+            assistive_device=device,
+            practice_walk_done=practice_walk_done,
+            safety_screen=screen,
+            prior_falls=falls,
+            walking_aid=aid,
+            population=patient.population,
+            sex=patient.sex,
+            created_by=actor,
+            created_at=now(),
+        )
+        session.add(row)
+        session.flush()
+        write_audit(session, actor, "assessment.start", "assessment", row.id, {"patient_id": patient.id})
+        return row.id
+
+
+def record_trial(db: Database, assessment_id: int, raw_trial: Mapping[str, Any] | float, *, actor: str = "system") -> TrialView:
+    """Validate one timed walk and save it to a draft at once (its own transaction).
+
+    Parameters
+    ----------
+    db : Database
+    assessment_id : int
+        A draft's id.
+    raw_trial : dict or float
+        Seconds, or a trial mapping as accepted by
+        ``assessment.gatekeeper.validate_trial``.
+    actor : str
+
+    Raises
+    ------
+    Conflict
+        When the assessment is final or was stopped.
+    InputError
+        For a bad trial (field ``trial_N...``) or too many trials.
+    """
+    with db.session() as session:
+        row = _draft(session, assessment_id, for_trials=True)
+        number = len(row.trials) + 1
+        if number > MAX_TIMED_TRIALS:
+            raise InputError("trials", f"{MAX_TIMED_TRIALS} trials already recorded; allowed: 1 to {MAX_TIMED_TRIALS}")
+        start = StartConvention(row.start)
+        trial = validate_trial(raw_trial, number, start)
+        if trial.start is not start:
+            raise InputError(
+                f"trial_{number}.start",
+                f"{trial.start.value!r} differs from the assessment's start convention {start.value!r}; "
+                "allowed: one start convention for all trials of an assessment",
+            )
+        trial_row = _trial_row(trial, number)
+        row.trials.append(trial_row)
+        session.flush()
+        write_audit(
+            session, actor, "trial.record", "assessment", row.id, {"trial": number, "valid": trial.valid}
+        )
+        return TrialView.of(trial_row)
+
+
+def record_steadi(db: Database, assessment_id: int, raw_steadi: Mapping[str, Any], *, actor: str = "system") -> None:
+    """Save (or replace) the STEADI answers of a draft.
+
+    Parameters
+    ----------
+    db : Database
+    assessment_id : int
+    raw_steadi : dict
+        As accepted by ``assessment.gatekeeper.validate_steadi``.
+    actor : str
+    """
+    steadi = validate_steadi(raw_steadi)
+    with db.session() as session:
+        row = _draft(session, assessment_id)
+        new = _steadi_row(steadi)
+        if row.steadi is not None:
+            session.delete(row.steadi)
+            session.flush()
+        row.steadi = new
+        session.flush()
+        write_audit(session, actor, "steadi.record", "assessment", row.id, {"recorded": new is not None})
+
+
+def stop_assessment(db: Database, assessment_id: int, reason: str, *, actor: str = "system") -> None:
+    """Apply the stop rule to a draft: no further trials; finalize it to score what was done.
+
+    Parameters
+    ----------
+    db : Database
+    assessment_id : int
+    reason : str
+        ``cannot_continue_safely``, ``needs_hands_on_help``, ``pain`` or ``dizziness``.
+    actor : str
+    """
+    stop = _choice("stop_reason", reason, StopReason)
+    with db.session() as session:
+        row = _draft(session, assessment_id)
+        row.stop_reason = stop.value
+        write_audit(session, actor, "assessment.stop", "assessment", row.id, {"stop_reason": stop.value})
+
+
+def finalize_assessment(
+    db: Database, assessment_id: int, *, risk: Mapping[str, Any] | None = None, actor: str = "system"
+) -> AssessmentView:
+    """Validate, score and close a draft; it is never edited again.
+
+    The patient's age on the assessment date, sex and population are merged
+    in; the change is computed against the patient's latest current final
+    assessment dated before this one.
+
+    Parameters
+    ----------
+    db : Database
+    assessment_id : int
+    risk : dict, optional
+        The fall-risk model's output: ``probability``, ``probability_low``,
+        ``probability_high``, ``risk_category``, ``model_version``.
+    actor : str
+
+    Raises
+    ------
+    Conflict
+        When it is not a draft.
+    InputError
+        When the draft does not validate (e.g. no trial and no stop reason).
+    """
+    with db.session() as session:
+        row = _draft(session, assessment_id)
+        raw = _raw_from_row(row)
+        raw.pop("population")  # a draft is scored for the patient's population at finalizing
+        raw = _with_patient(raw, row.patient, row.patient.population)
+        valid = validate_assessment(raw)
+        previous = _previous_seconds(session, row.patient_id, valid.assessed_on, row.lineage_id)
+        result = score(valid, previous_seconds=previous)
+        _apply_validated(row, valid)
+        _apply_score(row, result)
+        _apply_risk(row, risk)
+        row.status = FINAL
+        row.finalized_at = now()
+        session.flush()
+        write_audit(session, actor, "assessment.finalize", "assessment", row.id, {"version": row.version, "band": row.band})
+        return _view(session, row)
+
+
+def record_assessment(
+    db: Database,
+    mrn: str,
+    raw: Mapping[str, Any],
+    *,
+    risk_fn: RiskFn | None = None,
+    actor: str = "system",
+) -> tuple[AssessmentView, ScoreResult]:
+    """Validate, score and store a whole assessment in one transaction.
+
+    Parameters
+    ----------
+    db : Database
+    mrn : str
+    raw : dict
+        Gatekeeper keys (``trials``, ``assessed_on`` (default today),
+        ``start``, ``footwear``, ``assistive_device``, ``practice_walk_done``,
+        ``stop_reason``, ``steadi``, ``population`` (default the patient's))
+        plus ``prior_falls``, ``walking_aid``, ``safety_screen``. Age and sex
+        come from the patient; if given they must match.
+    risk_fn : callable, optional
+        ``risk_fn(assessment, score) -> dict | None``: the model's output,
+        stored as in :func:`finalize_assessment`.
+    actor : str
+
+    Returns
+    -------
+    (AssessmentView, ScoreResult)
+
+    Raises
+    ------
+    InputError
+        Nothing is written.
+    """
+    if not isinstance(raw, Mapping):
+        raise InputError("assessment", "must be a set of named fields")
+    gate, extras = _split_extras(raw)
+    with db.session() as session:
+        patient = patient_row(session, mrn)
+        valid = validate_assessment(_with_patient(gate, patient, patient.population))
+        previous = _previous_seconds(session, patient.id, valid.assessed_on, None)
+        result = score(valid, previous_seconds=previous)
+        lineage = _new_lineage(session, patient)
+        stamp = now()
+        row = AssessmentRow(
+            lineage_id=lineage.id,
+            version=1,
+            patient_id=patient.id,
+            status=FINAL,
+            created_by=actor,
+            created_at=stamp,
+            finalized_at=stamp,
+            trials=[_trial_row(t, i) for i, t in enumerate(valid.trials, start=1)],
+            steadi=_steadi_row(valid.steadi),
+            **extras,
+        )
+        _apply_validated(row, valid)
+        _apply_score(row, result)
+        _apply_risk(row, risk_fn(valid, result) if risk_fn is not None else None)
+        session.add(row)
+        session.flush()
+        write_audit(session, actor, "assessment.record", "assessment", row.id, {"version": 1, "band": row.band})
+        return _view(session, row), result
+
+
+def amend_assessment(
+    db: Database,
+    assessment_id: int,
+    raw_changes: Mapping[str, Any],
+    *,
+    reason: str,
+    risk_fn: RiskFn | None = None,
+    actor: str = "system",
+) -> AssessmentView:
+    """Amend a final assessment: a new version supersedes it; the old row is untouched.
+
+    Parameters
+    ----------
+    db : Database
+    assessment_id : int
+        The current version of a final assessment.
+    raw_changes : dict
+        New values for any of :data:`AMENDABLE`; everything else is carried
+        over. Changing ``start`` without new ``trials`` moves the stored
+        trials to the new start convention.
+    reason : str
+        Why, 1–500 characters (stored with the new version, not in the audit).
+    risk_fn : callable, optional
+        As in :func:`record_assessment`; without it the new version has no risk.
+    actor : str
+
+    Raises
+    ------
+    Conflict
+        When the assessment is a draft or was already amended.
+    InputError
+        When the amended assessment does not validate.
+    """
+    if not isinstance(raw_changes, Mapping):
+        raise InputError("changes", f"must be a set of named fields; allowed: {', '.join(AMENDABLE)}")
+    for key in raw_changes:
+        if key not in AMENDABLE:
+            raise InputError(str(key), f"cannot be amended; allowed: {', '.join(AMENDABLE)}")
+    reason = validate_reason(reason)
+    gate_changes, extras = _split_extras(raw_changes)
+    with db.session() as session:
+        old = _load(session, assessment_id, lock=True)
+        if old.status != FINAL:
+            raise Conflict("assessment_id", f"assessment {old.id} is a draft; finalize it instead of amending")
+        newer = _successor_id(session, old.id)
+        if newer is not None:
+            raise Conflict("assessment_id", f"assessment {old.id} was amended by {newer}; amend the current version")
+        raw = _raw_from_row(old)
+        if "start" in gate_changes and "trials" not in gate_changes:
+            for trial in raw["trials"]:
+                trial["start"] = gate_changes["start"]
+        raw.update(gate_changes)
+        valid = validate_assessment(_with_patient(raw, old.patient, old.population))
+        previous = _previous_seconds(session, old.patient_id, valid.assessed_on, old.lineage_id)
+        result = score(valid, previous_seconds=previous)
+        stamp = now()
+        carried = {
+            "safety_screen": old.safety_screen,
+            "prior_falls": old.prior_falls,
+            "walking_aid": old.walking_aid,
+            **extras,
+        }
+        row = AssessmentRow(
+            lineage_id=old.lineage_id,
+            version=old.version + 1,
+            supersedes_id=old.id,
+            patient_id=old.patient_id,
+            status=FINAL,
+            amendment_reason=reason,
+            created_by=actor,
+            created_at=stamp,
+            finalized_at=stamp,
+            trials=[_trial_row(t, i) for i, t in enumerate(valid.trials, start=1)],
+            steadi=_steadi_row(valid.steadi),
+            **carried,
+        )
+        _apply_validated(row, valid)
+        _apply_score(row, result)
+        _apply_risk(row, risk_fn(valid, result) if risk_fn is not None else None)
+        session.add(row)
+        session.flush()
+        write_audit(
+            session, actor, "assessment.amend", "assessment", row.id,
+            {"supersedes_id": old.id, "version": row.version, "changed": sorted(str(k) for k in raw_changes)},
+        )
+        return _view(session, row)
+
+
+def history(db: Database, mrn: str, *, actor: str = "system") -> list[AssessmentView]:
+    """The patient's final assessments, current version of each, oldest first.
+
+    Each view's ``version`` and ``amended`` say whether it was amended;
+    :func:`assessment_versions` gives the whole lineage.
+    """
+    with db.session() as session:
+        patient = patient_row(session, mrn)
+        rows = session.scalars(
+            _current_final_query()
+            .where(AssessmentRow.patient_id == patient.id)
+            .order_by(AssessmentRow.assessed_on, AssessmentRow.lineage_id)
+        ).all()
+        write_audit(session, actor, "assessment.history", "patient", patient.id, {"count": len(rows)})
+        return [AssessmentView.of(r, superseded=False) for r in rows]
+
+
+def assessment_versions(db: Database, assessment_id: int, *, actor: str = "system") -> list[AssessmentView]:
+    """Every version of the assessment that ``assessment_id`` belongs to, oldest first."""
+    with db.session() as session:
+        row = _load(session, assessment_id)
+        rows = session.scalars(
+            sa.select(AssessmentRow).where(AssessmentRow.lineage_id == row.lineage_id).order_by(AssessmentRow.version)
+        ).all()
+        superseded = {r.supersedes_id for r in rows if r.supersedes_id is not None}
+        write_audit(session, actor, "assessment.versions", "assessment", row.id, {"count": len(rows)})
+        return [AssessmentView.of(r, superseded=r.id in superseded) for r in rows]
+
+
+def get_assessment(db: Database, assessment_id: int, *, actor: str = "system") -> AssessmentView:
+    """One assessment version with its trials, STEADI answers, safety screen and score."""
+    with db.session() as session:
+        row = _load(session, assessment_id)
+        write_audit(session, actor, "assessment.view", "assessment", row.id)
+        return _view(session, row)
+
+
+def open_drafts(db: Database, mrn: str | None = None, *, actor: str = "system") -> list[AssessmentView]:
+    """Drafts not yet finalized (all patients, or one), oldest first, to resume."""
+    with db.session() as session:
+        query = sa.select(AssessmentRow).where(AssessmentRow.status == DRAFT).order_by(AssessmentRow.id)
+        patient_id = None
+        if mrn is not None:
+            patient_id = patient_row(session, mrn).id
+            query = query.where(AssessmentRow.patient_id == patient_id)
+        rows = session.scalars(query).all()
+        write_audit(session, actor, "assessment.drafts", "patient", patient_id, {"count": len(rows)})
+        return [AssessmentView.of(r, superseded=False) for r in rows]

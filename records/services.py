@@ -1,0 +1,59 @@
+"""The records services: one function per user action, one transaction each.
+
+Every function takes the :class:`~records.db.Database` first and keyword
+arguments after; ``actor`` is the acting clinician's username. Each returns
+frozen views (:mod:`records.views`), never ORM objects, and every call that
+changes or reads patient data writes an audit row in its own transaction.
+Bad input raises :class:`assessment.InputError` (or its subclasses
+:class:`~records.errors.NotFound` and :class:`~records.errors.Conflict`)
+and writes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .assessments import (
+    amend_assessment,
+    assessment_versions,
+    finalize_assessment,
+    get_assessment,
+    history,
+    open_drafts,
+    record_assessment,
+    record_steadi,
+    record_trial,
+    start_assessment,
+    stop_assessment,
+)
+from .audit import list_audit
+from .db import Database
+from .falls import labelled_outcomes, list_falls, record_fall
+from .model_store import (
+    activate_model_version,
+    active_model_version,
+    get_model_version,
+    list_model_versions,
+    save_model_version,
+)
+from .patients import add_clinician, add_patient, ensure_clinician, get_patient, list_patients, update_patient
+from .schema import Base
+
+
+def count_rows(db: Database) -> dict[str, int]:
+    """Number of rows in every table, by table name (for tests and diagnostics)."""
+    with db.session() as session:
+        return {
+            table.name: session.scalar(sa.select(sa.func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables
+        }
+
+
+__all__ = [
+    "activate_model_version", "active_model_version", "add_clinician", "add_patient",
+    "amend_assessment", "assessment_versions", "count_rows", "ensure_clinician",
+    "finalize_assessment", "get_assessment", "get_model_version", "get_patient", "history",
+    "labelled_outcomes", "list_audit", "list_falls", "list_model_versions", "list_patients",
+    "open_drafts", "record_assessment", "record_fall", "record_steadi", "record_trial",
+    "save_model_version", "start_assessment", "stop_assessment", "update_patient",
+]

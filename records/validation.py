@@ -1,0 +1,222 @@
+"""Validation of what the records services accept beyond the clinical gatekeeper.
+
+Patient, clinician, fall and model-version fields, plus the two model
+predictors (``prior_falls``, ``walking_aid``) that are not gatekeeper keys.
+Each check raises :class:`assessment.InputError` naming the field and the
+allowed values; the generic parsers come from :mod:`assessment.gatekeeper`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from assessment.errors import InputError
+from assessment.gatekeeper import (
+    AGE_MAX,
+    AGE_MIN,
+    _blank,
+    _bool,
+    _date,
+    _shown,
+    _text,
+    validate_population,
+    validate_sex,
+)
+
+from .views import age_on
+
+#: MRN: 1–64 characters, ASCII letters, digits and - _ . / (product limit).
+MRN_MAX = 64
+_MRN_RE = re.compile(r"[A-Za-z0-9_./-]+")
+#: Names: 1–200 characters after stripping (product limit).
+NAME_MAX = 200
+#: Usernames of clinicians.
+USERNAME_MAX = 64
+_USERNAME_RE = re.compile(r"[A-Za-z0-9_.@-]+")
+#: Clinician roles.
+ROLES = ("clinician", "admin")
+#: Free text: fall notes, amendment reasons.
+NOTES_MAX = 2000
+REASON_MAX = 500
+#: prior_falls is stored as 0, 1 or 2, where 2 means "two or more".
+PRIOR_FALLS_ALLOWED = "0, 1, 2+ (falls in the past 12 months)"
+#: Characters refused in names: control, surrogate, private-use, unassigned, line/paragraph separators.
+_BAD_NAME_CATEGORIES = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def validate_mrn(value: Any, field: str = "mrn") -> str:
+    """A medical record number: 1–64 of A–Z a–z 0–9 - _ . /"""
+    allowed = f"1 to {MRN_MAX} characters: letters A-Z, digits, - _ . /"
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(field, f"an MRN is required; allowed: {allowed}")
+    text = value.strip()
+    if len(text) > MRN_MAX or not _MRN_RE.fullmatch(text):
+        raise InputError(field, f"{text[:40]!r} is not a valid MRN; allowed: {allowed}")
+    return text
+
+
+def validate_name(value: Any, field: str) -> str:
+    """A given or family name: any script, 1–200 characters, no control characters."""
+    allowed = f"1 to {NAME_MAX} characters in any script (letters, spaces, hyphens, apostrophes), no control characters"
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(field, f"a name is required; allowed: {allowed}")
+    text = value.strip()
+    if len(text) > NAME_MAX:
+        raise InputError(field, f"{len(text)} characters is too long; allowed: {allowed}")
+    for char in text:
+        if unicodedata.category(char) in _BAD_NAME_CATEGORIES:
+            raise InputError(field, f"contains the control character U+{ord(char):04X}; allowed: {allowed}")
+    if not any(unicodedata.category(c).startswith("L") for c in text):
+        raise InputError(field, f"contains no letter; allowed: {allowed}")
+    return text
+
+
+def validate_birth_date(value: Any, field: str = "birth_date", today: date | None = None) -> date:
+    """A birth date (YYYY-MM-DD) giving an age of 18–120 years today."""
+    today = today or date.today()
+    allowed = f"a date YYYY-MM-DD giving an age of {AGE_MIN} to {AGE_MAX} years today"
+    if isinstance(value, datetime):
+        parsed = value.date()
+    elif isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = date.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(field, f"{value.strip()[:40]!r} is not a date; allowed: {allowed}") from None
+    else:
+        raise InputError(field, f"{_shown(value)!r} is not a date; allowed: {allowed}")
+    if parsed > today:
+        raise InputError(field, f"{parsed.isoformat()} is in the future; allowed: {allowed}")
+    age = age_on(parsed, today)
+    if not AGE_MIN <= age <= AGE_MAX:
+        raise InputError(field, f"{parsed.isoformat()} gives an age of {age}; allowed: {allowed}")
+    return parsed
+
+
+def validate_sex_value(value: Any) -> str | None:
+    """female / male / None, as stored."""
+    sex = validate_sex(value)
+    return sex.value if sex is not None else None
+
+
+def validate_patient_fields(raw: Mapping[str, Any], *, today: date | None = None) -> dict[str, Any]:
+    """Validate the patient fields present in ``raw``; return their stored values."""
+    out: dict[str, Any] = {}
+    checks = {
+        "mrn": validate_mrn,
+        "given_name": lambda v: validate_name(v, "given_name"),
+        "family_name": lambda v: validate_name(v, "family_name"),
+        "birth_date": lambda v: validate_birth_date(v, today=today),
+        "sex": validate_sex_value,
+        "population": validate_population,
+    }
+    for key, value in raw.items():
+        if key not in checks:
+            raise InputError(key, f"unknown patient field; allowed: {', '.join(checks)}")
+        out[key] = checks[key](value)
+    return out
+
+
+def name_key(given_name: str, family_name: str) -> str:
+    """The case-folded, NFC-normalised "given family" name used for search."""
+    return unicodedata.normalize("NFC", f"{given_name} {family_name}").casefold()
+
+
+def search_key(text: str) -> str:
+    """A search term folded the same way as :func:`name_key`."""
+    return unicodedata.normalize("NFC", text.strip()).casefold()
+
+
+def validate_prior_falls(value: Any, field: str = "prior_falls") -> int | None:
+    """Falls in the past 12 months: 0, 1 or 2 (two or more); None when not recorded."""
+    if _blank(value):
+        return None
+    if isinstance(value, str) and value.strip() == "2+":
+        return 2
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or number < 0:
+        raise InputError(field, f"{_shown(value)!r} is not allowed; allowed: {PRIOR_FALLS_ALLOWED}")
+    return min(number, 2)
+
+
+def validate_walking_aid(value: Any, field: str = "walking_aid") -> bool | None:
+    """Uses a walking aid in daily life: yes / no; None when not recorded."""
+    return None if _blank(value) else _bool(field, value)
+
+
+def validate_safety_screen(value: Any, field: str = "safety_screen") -> dict[str, Any] | None:
+    """The pre-test safety screen: item name -> yes/no, text or number."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InputError(field, "must be a set of named answers (item: yes/no, text or number)")
+    out: dict[str, Any] = {}
+    for key, answer in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 64:
+            raise InputError(field, f"{_shown(key)!r} is not an item name; allowed: text of 1 to 64 characters")
+        if answer is not None and not isinstance(answer, (bool, int, float, str)):
+            raise InputError(f"{field}.{key}", "allowed: yes/no, text or a number")
+        if isinstance(answer, str) and len(answer) > REASON_MAX:
+            raise InputError(f"{field}.{key}", f"allowed: text of at most {REASON_MAX} characters")
+        out[key] = answer
+    return out
+
+
+def validate_actor(value: Any) -> str:
+    """The acting clinician's username (or ``system``)."""
+    if not isinstance(value, str) or not _USERNAME_RE.fullmatch(value.strip()) or len(value.strip()) > USERNAME_MAX:
+        raise InputError("actor", f"allowed: a username of 1 to {USERNAME_MAX} characters (letters, digits, _ . @ -)")
+    return value.strip()
+
+
+def validate_username(value: Any, field: str = "username") -> str:
+    """A clinician username: 1–64 of letters, digits, _ . @ -"""
+    allowed = f"1 to {USERNAME_MAX} characters: letters A-Z, digits, _ . @ -"
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(field, f"a username is required; allowed: {allowed}")
+    text = value.strip()
+    if len(text) > USERNAME_MAX or not _USERNAME_RE.fullmatch(text):
+        raise InputError(field, f"{text[:40]!r} is not a valid username; allowed: {allowed}")
+    return text
+
+
+def validate_role(value: Any) -> str:
+    """A clinician role."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in ROLES:
+        raise InputError("role", f"{_shown(value)!r} is not allowed; allowed: {', '.join(ROLES)}")
+    return text
+
+
+def validate_reason(value: Any, field: str = "reason") -> str:
+    """A free-text reason (amendments): 1–500 characters."""
+    return _text(field, value, REASON_MAX)
+
+
+def validate_notes(value: Any, field: str = "notes") -> str | None:
+    """Optional free-text notes: up to 2000 characters."""
+    return None if _blank(value) else _text(field, value, NOTES_MAX)
+
+
+def validate_event_date(field: str, value: Any, today: date | None = None) -> date:
+    """A date from 1990-01-01 to today (same range as assessment dates)."""
+    return _date(field, value, today or date.today())
+
+
+def validate_label(value: Any, field: str, max_len: int = 64) -> str:
+    """A short identifier such as a model version or kind."""
+    allowed = f"1 to {max_len} characters: letters, digits, _ . + -"
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.+-]{1,%d}" % max_len, value.strip()):
+        raise InputError(field, f"{_shown(value)!r} is not allowed; allowed: {allowed}")
+    return value.strip()
