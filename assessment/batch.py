@@ -67,8 +67,8 @@ def _numeric(df: pd.DataFrame, name: str, lo: float, hi: float, unit: str, whole
         row = int(np.flatnonzero(bad)[0])
         raw = col.iloc[row]
         if whole:
-            _fail(name, row, lambda: gk._whole(name, raw, int(lo), int(hi), unit))
-        _fail(name, row, lambda: gk._number(name, raw, lo, hi, unit))
+            _fail(name, row, lambda: gk.parse_whole(name, raw, int(lo), int(hi), unit))
+        _fail(name, row, lambda: gk.parse_number(name, raw, lo, hi, unit))
     return values
 
 

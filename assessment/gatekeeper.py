@@ -52,7 +52,7 @@ _KNOWN_TRIAL = {
 }
 
 
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str) and value.strip() == "":
@@ -60,7 +60,7 @@ def _blank(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _shown(value: Any) -> str:
+def brief(value: Any) -> str:
     """At most 40 characters of ``value`` for an error message; never raises.
 
     ``str``/``repr`` can fail on raw input (an int of more than 4,300 digits
@@ -72,7 +72,7 @@ def _shown(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
-def _number(field: str, value: Any, lo: float, hi: float, unit: str) -> float:
+def parse_number(field: str, value: Any, lo: float, hi: float, unit: str) -> float:
     allowed = f"a number from {lo:g} to {hi:g} {unit}".rstrip()
     if isinstance(value, bool):
         raise InputError(field, f"{value!r} is not a number; allowed: {allowed}")
@@ -94,14 +94,14 @@ def _number(field: str, value: Any, lo: float, hi: float, unit: str) -> float:
     return number
 
 
-def _whole(field: str, value: Any, lo: int, hi: int, unit: str) -> int:
-    number = _number(field, value, lo, hi, unit)
+def parse_whole(field: str, value: Any, lo: int, hi: int, unit: str) -> int:
+    number = parse_number(field, value, lo, hi, unit)
     if number != int(number):
         raise InputError(field, f"{number:g} is not a whole number; allowed: a whole number from {lo} to {hi} {unit}".rstrip())
     return int(number)
 
 
-def _choice(field: str, value: Any, enum_type):
+def parse_choice(field: str, value: Any, enum_type):
     allowed = ", ".join(m.value for m in enum_type)
     if isinstance(value, enum_type):
         return value
@@ -109,11 +109,11 @@ def _choice(field: str, value: Any, enum_type):
     for member in enum_type:
         if text == member.value:
             return member
-    shown = value.strip()[:40] if isinstance(value, str) else _shown(value)
+    shown = value.strip()[:40] if isinstance(value, str) else brief(value)
     raise InputError(field, f"{shown!r} is not allowed; allowed: {allowed}")
 
 
-def _bool(field: str, value: Any) -> bool:
+def parse_bool(field: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -124,10 +124,10 @@ def _bool(field: str, value: Any) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise InputError(field, f"{_shown(value)!r} is not yes/no; allowed: yes, no, true, false")
+    raise InputError(field, f"{brief(value)!r} is not yes/no; allowed: yes, no, true, false")
 
 
-def _text(field: str, value: Any, max_len: int = 500) -> str:
+def parse_text(field: str, value: Any, max_len: int = 500) -> str:
     if not isinstance(value, str):
         raise InputError(field, f"must be text of 1 to {max_len} characters")
     text = value.strip()
@@ -136,7 +136,7 @@ def _text(field: str, value: Any, max_len: int = 500) -> str:
     return text
 
 
-def _date(field: str, value: Any, today: date) -> date:
+def parse_date(field: str, value: Any, today: date) -> date:
     allowed = f"a date YYYY-MM-DD from {EARLIEST_DATE.isoformat()} to today ({today.isoformat()})"
     if isinstance(value, datetime):  # a datetime is a date subclass that cannot be compared with one
         parsed = value.date()
@@ -148,14 +148,14 @@ def _date(field: str, value: Any, today: date) -> date:
         except ValueError:
             raise InputError(field, f"{value.strip()[:40]!r} is not a date; allowed: {allowed}") from None
     else:
-        raise InputError(field, f"{_shown(value)!r} is not a date; allowed: {allowed}")
+        raise InputError(field, f"{brief(value)!r} is not a date; allowed: {allowed}")
     if not EARLIEST_DATE <= parsed <= today:
         raise InputError(field, f"{parsed.isoformat()} is out of range; allowed: {allowed}")
     return parsed
 
 
 def _unknown_keys(field_prefix: str, raw: Mapping, known: set[str]) -> None:
-    extra = sorted(_shown(k) for k in raw if k not in known)
+    extra = sorted(brief(k) for k in raw if k not in known)
     if extra:
         # A blank key cannot name a field: name its container (assessment, trial_N, steadi).
         name = f"{field_prefix}{extra[0]}" if extra[0].strip() else (field_prefix.rstrip(".") or "assessment")
@@ -169,17 +169,17 @@ def validate_trial(raw: Any, number: int, default_start: StartConvention) -> Tri
     if not isinstance(raw, Mapping):
         raw = {"seconds": raw}
     _unknown_keys(f"{name}.", raw, _KNOWN_TRIAL)
-    if _blank(raw.get("seconds")):
+    if is_blank(raw.get("seconds")):
         raise InputError(name, f"a time is required; allowed: a number of seconds, {trial_range}")
-    seconds = _number(name, raw["seconds"], TRIAL_MIN_SECONDS, TRIAL_MAX_SECONDS, "seconds")
+    seconds = parse_number(name, raw["seconds"], TRIAL_MIN_SECONDS, TRIAL_MAX_SECONDS, "seconds")
     get = raw.get
-    source = TimingSource.STOPWATCH if _blank(get("timing_source")) else _choice(f"{name}.timing_source", get("timing_source"), TimingSource)
-    start = default_start if _blank(get("start")) else _choice(f"{name}.start", get("start"), StartConvention)
-    valid = True if _blank(get("valid")) else _bool(f"{name}.valid", get("valid"))
-    reason = None if _blank(get("invalid_reason")) else _text(f"{name}.invalid_reason", get("invalid_reason"))
-    lob = False if _blank(get("loss_of_balance")) else _bool(f"{name}.loss_of_balance", get("loss_of_balance"))
-    hands = False if _blank(get("hands_on_assistance")) else _bool(f"{name}.hands_on_assistance", get("hands_on_assistance"))
-    steps = None if _blank(get("steps")) else _whole(f"{name}.steps", get("steps"), 0, STEPS_MAX, "steps")
+    source = TimingSource.STOPWATCH if is_blank(get("timing_source")) else parse_choice(f"{name}.timing_source", get("timing_source"), TimingSource)
+    start = default_start if is_blank(get("start")) else parse_choice(f"{name}.start", get("start"), StartConvention)
+    valid = True if is_blank(get("valid")) else parse_bool(f"{name}.valid", get("valid"))
+    reason = None if is_blank(get("invalid_reason")) else parse_text(f"{name}.invalid_reason", get("invalid_reason"))
+    lob = False if is_blank(get("loss_of_balance")) else parse_bool(f"{name}.loss_of_balance", get("loss_of_balance"))
+    hands = False if is_blank(get("hands_on_assistance")) else parse_bool(f"{name}.hands_on_assistance", get("hands_on_assistance"))
+    steps = None if is_blank(get("steps")) else parse_whole(f"{name}.steps", get("steps"), 0, STEPS_MAX, "steps")
     if not valid and reason is None:
         raise InputError(f"{name}.invalid_reason", "an invalid trial needs a reason (1 to 500 characters)")
     if valid and hands:
@@ -193,7 +193,7 @@ def validate_trial(raw: Any, number: int, default_start: StartConvention) -> Tri
 
 def validate_steadi(raw: Any, field: str = "steadi") -> SteadiInputs:
     """Validate the optional STEADI items."""
-    if _blank(raw):
+    if is_blank(raw):
         return SteadiInputs()
     if not isinstance(raw, Mapping):
         raise InputError(field, "must be a set of STEADI items")
@@ -202,56 +202,56 @@ def validate_steadi(raw: Any, field: str = "steadi") -> SteadiInputs:
     answers = None
     total = None
     si = raw.get("stay_independent")
-    if not _blank(si):
+    if not is_blank(si):
         items = stay_independent_items()
         keys = [item.key for item in items]
         if isinstance(si, Mapping):
             missing = [k for k in keys if k not in si]
             if missing:
                 raise InputError(f"{field}.stay_independent.{missing[0]}", "every one of the 12 items must be answered yes or no")
-            extra = sorted(_shown(k) for k in si if k not in keys)
+            extra = sorted(brief(k) for k in si if k not in keys)
             if extra:
                 raise InputError(f"{field}.stay_independent.{extra[0]}", f"unknown item; allowed: {', '.join(keys)}")
-            values = [_bool(f"{field}.stay_independent.{k}", si[k]) for k in keys]
+            values = [parse_bool(f"{field}.stay_independent.{k}", si[k]) for k in keys]
         elif isinstance(si, (list, tuple)):
             if len(si) != len(keys):
                 raise InputError(f"{field}.stay_independent", f"{len(si)} answers given; allowed: exactly {len(keys)} yes/no answers")
-            values = [_bool(f"{field}.stay_independent.{k}", v) for k, v in zip(keys, si)]
+            values = [parse_bool(f"{field}.stay_independent.{k}", v) for k, v in zip(keys, si)]
         else:
             raise InputError(f"{field}.stay_independent", f"allowed: {len(keys)} yes/no answers")
         answers = tuple(zip(keys, values))
         total = stay_independent_score(dict(answers))
     score_raw = raw.get("stay_independent_score")
-    if not _blank(score_raw):
-        given = _whole(f"{field}.stay_independent_score", score_raw, 0, stay_independent_max(), "points")
+    if not is_blank(score_raw):
+        given = parse_whole(f"{field}.stay_independent_score", score_raw, 0, stay_independent_max(), "points")
         if total is not None and given != total:
             raise InputError(f"{field}.stay_independent_score", f"{given} does not match the answers, which total {total}")
         total = given
-    tug = None if _blank(raw.get("tug_seconds")) else _number(f"{field}.tug_seconds", raw["tug_seconds"], TUG_MIN_SECONDS, TUG_MAX_SECONDS, "seconds")
-    chair = None if _blank(raw.get("chair_stand_count")) else _whole(f"{field}.chair_stand_count", raw["chair_stand_count"], 0, CHAIR_STAND_MAX, "stands")
-    tandem = None if _blank(raw.get("tandem_seconds")) else _number(f"{field}.tandem_seconds", raw["tandem_seconds"], 0.0, TANDEM_MAX_SECONDS, "seconds")
+    tug = None if is_blank(raw.get("tug_seconds")) else parse_number(f"{field}.tug_seconds", raw["tug_seconds"], TUG_MIN_SECONDS, TUG_MAX_SECONDS, "seconds")
+    chair = None if is_blank(raw.get("chair_stand_count")) else parse_whole(f"{field}.chair_stand_count", raw["chair_stand_count"], 0, CHAIR_STAND_MAX, "stands")
+    tandem = None if is_blank(raw.get("tandem_seconds")) else parse_number(f"{field}.tandem_seconds", raw["tandem_seconds"], 0.0, TANDEM_MAX_SECONDS, "seconds")
     return SteadiInputs(answers, total, tug, chair, tandem)
 
 
 def validate_age(value: Any, field: str = "age") -> int | None:
     """Age in whole years, or None when not recorded."""
-    return None if _blank(value) else _whole(field, value, AGE_MIN, AGE_MAX, "years")
+    return None if is_blank(value) else parse_whole(field, value, AGE_MIN, AGE_MAX, "years")
 
 
 def validate_sex(value: Any, field: str = "sex") -> Sex | None:
     """female / male, or None when not recorded ('' or 'unknown')."""
-    if _blank(value) or (isinstance(value, str) and value.strip().lower() == "unknown"):
+    if is_blank(value) or (isinstance(value, str) and value.strip().lower() == "unknown"):
         return None
-    return _choice(field, value, Sex)
+    return parse_choice(field, value, Sex)
 
 
 def validate_population(value: Any, field: str = "population") -> str:
     """A population id (default: community)."""
-    if _blank(value):
+    if is_blank(value):
         return DEFAULT_POPULATION
     text = value.strip().lower() if isinstance(value, str) else value
     if text not in POPULATION_IDS:
-        shown = value.strip()[:40] if isinstance(value, str) else _shown(value)
+        shown = value.strip()[:40] if isinstance(value, str) else brief(value)
         raise InputError(field, f"{shown!r} is not allowed; allowed: {', '.join(POPULATION_IDS)}")
     return text
 
@@ -282,15 +282,15 @@ def validate_assessment(raw: Mapping[str, Any], *, today: date | None = None) ->
     population = validate_population(raw.get("population"))
     age = validate_age(raw.get("age"))
     sex = validate_sex(raw.get("sex"))
-    if not _blank(raw.get("start")):
-        start = _choice("start", raw["start"], StartConvention)
+    if not is_blank(raw.get("start")):
+        start = parse_choice("start", raw["start"], StartConvention)
     else:  # not given: the first trial's own convention, else standing
         first = raw.get("trials")[0] if isinstance(raw.get("trials"), (list, tuple)) and raw.get("trials") else None
         given = first.get("start") if isinstance(first, Mapping) else None
-        start = StartConvention.STANDING if _blank(given) else _choice("trial_1.start", given, StartConvention)
-    stop = None if _blank(raw.get("stop_reason")) else _choice("stop_reason", raw["stop_reason"], StopReason)
+        start = StartConvention.STANDING if is_blank(given) else parse_choice("trial_1.start", given, StartConvention)
+    stop = None if is_blank(raw.get("stop_reason")) else parse_choice("stop_reason", raw["stop_reason"], StopReason)
     raw_trials = raw.get("trials")
-    if _blank(raw_trials):
+    if is_blank(raw_trials):
         raw_trials = []
     if isinstance(raw_trials, (str, bytes)) or not isinstance(raw_trials, (list, tuple)):
         raise InputError("trials", f"must be a list of 1 to {MAX_TIMED_TRIALS} timed trials")
@@ -306,14 +306,14 @@ def validate_assessment(raw: Mapping[str, Any], *, today: date | None = None) ->
                 f"{t.start.value!r} differs from the assessment's start convention {start.value!r}; "
                 "allowed: one start convention for all trials of an assessment",
             )
-    footwear = None if _blank(raw.get("footwear")) else _choice("footwear", raw["footwear"], Footwear)
-    device = AssistiveDevice.NONE if _blank(raw.get("assistive_device")) else _choice("assistive_device", raw["assistive_device"], AssistiveDevice)
-    practice = True if _blank(raw.get("practice_walk_done")) else _bool("practice_walk_done", raw["practice_walk_done"])
-    assessed_on = None if _blank(raw.get("assessed_on")) else _date("assessed_on", raw["assessed_on"], today)
+    footwear = None if is_blank(raw.get("footwear")) else parse_choice("footwear", raw["footwear"], Footwear)
+    device = AssistiveDevice.NONE if is_blank(raw.get("assistive_device")) else parse_choice("assistive_device", raw["assistive_device"], AssistiveDevice)
+    practice = True if is_blank(raw.get("practice_walk_done")) else parse_bool("practice_walk_done", raw["practice_walk_done"])
+    assessed_on = None if is_blank(raw.get("assessed_on")) else parse_date("assessed_on", raw["assessed_on"], today)
     steadi = validate_steadi(raw.get("steadi"))
     previous = None
-    if not _blank(raw.get("previous_seconds")):
-        previous = _number("previous_seconds", raw["previous_seconds"], TRIAL_MIN_SECONDS, TRIAL_MAX_SECONDS, "seconds")
+    if not is_blank(raw.get("previous_seconds")):
+        previous = parse_number("previous_seconds", raw["previous_seconds"], TRIAL_MIN_SECONDS, TRIAL_MAX_SECONDS, "seconds")
     return Assessment(
         population=population,
         trials=trials,
@@ -328,3 +328,7 @@ def validate_assessment(raw: Mapping[str, Any], *, today: date | None = None) ->
         steadi=steadi,
         previous_seconds=previous,
     )
+
+# Transitional aliases while parallel work lands (removed before release).
+_blank, _bool, _choice, _date, _text, _shown, _number, _whole = (
+    is_blank, parse_bool, parse_choice, parse_date, parse_text, brief, parse_number, parse_whole)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from assessment import Assessment, InputError, ScoreResult, score, validate_assessment
-from assessment.gatekeeper import _blank, _choice, _shown, validate_age, validate_sex, validate_steadi, validate_trial
+from assessment.gatekeeper import is_blank, parse_choice, brief, validate_age, validate_sex, validate_steadi, validate_trial
 from assessment.inputs import SteadiInputs, Trial
 from assessment.protocol import MAX_TIMED_TRIALS, AssistiveDevice, Footwear, StartConvention, StopReason
 
@@ -122,14 +122,14 @@ def _split_extras(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any
 
 def _with_patient(raw: dict[str, Any], patient: Patient, default_population: str) -> dict[str, Any]:
     """``raw`` with the patient's age (on the assessment date), sex and population merged in."""
-    if "previous_seconds" in raw and not _blank(raw["previous_seconds"]):
+    if "previous_seconds" in raw and not is_blank(raw["previous_seconds"]):
         raise InputError(
             "previous_seconds",
             "comes from the patient's previous final assessment; allowed: leave it out",
         )
     merged = {k: v for k, v in raw.items() if k != "previous_seconds"}
     assessed_on = (
-        date.today() if _blank(merged.get("assessed_on")) else validate_event_date("assessed_on", merged["assessed_on"])
+        date.today() if is_blank(merged.get("assessed_on")) else validate_event_date("assessed_on", merged["assessed_on"])
     )
     merged["assessed_on"] = assessed_on
     age = age_on(patient.birth_date, assessed_on)
@@ -146,7 +146,7 @@ def _with_patient(raw: dict[str, Any], patient: Patient, default_population: str
                 "allowed: leave it out, or update the patient",
             )
         merged[key] = stored
-    if _blank(merged.get("population")):
+    if is_blank(merged.get("population")):
         merged["population"] = default_population
     return merged
 
@@ -231,7 +231,7 @@ def _probability(field: str, value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InputError(field, f"{_shown(value)!r} is not a number; allowed: a probability from 0 to 1") from None
+        raise InputError(field, f"{brief(value)!r} is not a number; allowed: a probability from 0 to 1") from None
     if not 0.0 <= number <= 1.0:
         raise InputError(field, f"{number:g} is outside 0 to 1; allowed: a probability from 0 to 1")
     return number
@@ -310,9 +310,9 @@ def start_assessment(
         The draft's id.
     """
     when = validate_event_date("assessed_on", assessed_on)
-    start_value = _choice("start", start, StartConvention).value
-    footwear_value = None if _blank(footwear) else _choice("footwear", footwear, Footwear).value
-    device = _choice("assistive_device", assistive_device, AssistiveDevice).value
+    start_value = parse_choice("start", start, StartConvention).value
+    footwear_value = None if is_blank(footwear) else parse_choice("footwear", footwear, Footwear).value
+    device = parse_choice("assistive_device", assistive_device, AssistiveDevice).value
     screen = validate_safety_screen(safety_screen)
     falls = validate_prior_falls(prior_falls)
     aid = validate_walking_aid(walking_aid)
@@ -421,7 +421,7 @@ def stop_assessment(db: Database, assessment_id: int, reason: str, *, actor: str
         ``cannot_continue_safely``, ``needs_hands_on_help``, ``pain`` or ``dizziness``.
     actor : str
     """
-    stop = _choice("stop_reason", reason, StopReason)
+    stop = parse_choice("stop_reason", reason, StopReason)
     with db.session() as session:
         row = _draft(session, assessment_id)
         row.stop_reason = stop.value

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from assessment.errors import InputError
-from assessment.gatekeeper import _bool
+from assessment.gatekeeper import parse_bool
 
 from .assessments import _current_final_query
 from .audit import now, write_audit
@@ -49,7 +49,7 @@ def record_fall(
     actor : str
     """
     when = validate_event_date("occurred_on", occurred_on)
-    hurt = _bool("injury", injury)
+    hurt = parse_bool("injury", injury)
     text = validate_notes(notes)
     with db.session() as session:
         patient = patient_row(session, mrn)

@@ -18,11 +18,11 @@ from assessment.errors import InputError
 from assessment.gatekeeper import (
     AGE_MAX,
     AGE_MIN,
-    _blank,
-    _bool,
-    _date,
-    _shown,
-    _text,
+    is_blank,
+    parse_bool,
+    parse_date,
+    brief,
+    parse_text,
     validate_population,
     validate_sex,
 )
@@ -89,7 +89,7 @@ def validate_birth_date(value: Any, field: str = "birth_date", today: date | Non
         except ValueError:
             raise InputError(field, f"{value.strip()[:40]!r} is not a date; allowed: {allowed}") from None
     else:
-        raise InputError(field, f"{_shown(value)!r} is not a date; allowed: {allowed}")
+        raise InputError(field, f"{brief(value)!r} is not a date; allowed: {allowed}")
     if parsed > today:
         raise InputError(field, f"{parsed.isoformat()} is in the future; allowed: {allowed}")
     age = age_on(parsed, today)
@@ -134,7 +134,7 @@ def search_key(text: str) -> str:
 
 def validate_prior_falls(value: Any, field: str = "prior_falls") -> int | None:
     """Falls in the past 12 months: 0, 1 or 2 (two or more); None when not recorded."""
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, str) and value.strip() == "2+":
         return 2
@@ -146,13 +146,13 @@ def validate_prior_falls(value: Any, field: str = "prior_falls") -> int | None:
     elif isinstance(value, str) and value.strip().isdigit():
         number = int(value.strip())
     if number is None or number < 0:
-        raise InputError(field, f"{_shown(value)!r} is not allowed; allowed: {PRIOR_FALLS_ALLOWED}")
+        raise InputError(field, f"{brief(value)!r} is not allowed; allowed: {PRIOR_FALLS_ALLOWED}")
     return min(number, 2)
 
 
 def validate_walking_aid(value: Any, field: str = "walking_aid") -> bool | None:
     """Uses a walking aid in daily life: yes / no; None when not recorded."""
-    return None if _blank(value) else _bool(field, value)
+    return None if is_blank(value) else parse_bool(field, value)
 
 
 def validate_safety_screen(value: Any, field: str = "safety_screen") -> dict[str, Any] | None:
@@ -164,7 +164,7 @@ def validate_safety_screen(value: Any, field: str = "safety_screen") -> dict[str
     out: dict[str, Any] = {}
     for key, answer in value.items():
         if not isinstance(key, str) or not 1 <= len(key) <= 64:
-            raise InputError(field, f"{_shown(key)!r} is not an item name; allowed: text of 1 to 64 characters")
+            raise InputError(field, f"{brief(key)!r} is not an item name; allowed: text of 1 to 64 characters")
         if answer is not None and not isinstance(answer, (bool, int, float, str)):
             raise InputError(f"{field}.{key}", "allowed: yes/no, text or a number")
         if isinstance(answer, str) and len(answer) > REASON_MAX:
@@ -195,28 +195,28 @@ def validate_role(value: Any) -> str:
     """A clinician role."""
     text = value.strip().lower() if isinstance(value, str) else None
     if text not in ROLES:
-        raise InputError("role", f"{_shown(value)!r} is not allowed; allowed: {', '.join(ROLES)}")
+        raise InputError("role", f"{brief(value)!r} is not allowed; allowed: {', '.join(ROLES)}")
     return text
 
 
 def validate_reason(value: Any, field: str = "reason") -> str:
     """A free-text reason (amendments): 1–500 characters."""
-    return _text(field, value, REASON_MAX)
+    return parse_text(field, value, REASON_MAX)
 
 
 def validate_notes(value: Any, field: str = "notes") -> str | None:
     """Optional free-text notes: up to 2000 characters."""
-    return None if _blank(value) else _text(field, value, NOTES_MAX)
+    return None if is_blank(value) else parse_text(field, value, NOTES_MAX)
 
 
 def validate_event_date(field: str, value: Any, today: date | None = None) -> date:
     """A date from 1990-01-01 to today (same range as assessment dates)."""
-    return _date(field, value, today or date.today())
+    return parse_date(field, value, today or date.today())
 
 
 def validate_label(value: Any, field: str, max_len: int = 64) -> str:
     """A short identifier such as a model version or kind."""
     allowed = f"1 to {max_len} characters: letters, digits, _ . + -"
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.+-]{1,%d}" % max_len, value.strip()):
-        raise InputError(field, f"{_shown(value)!r} is not allowed; allowed: {allowed}")
+        raise InputError(field, f"{brief(value)!r} is not allowed; allowed: {allowed}")
     return value.strip()

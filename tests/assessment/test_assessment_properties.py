@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assessment import POPULATION_IDS, Assessment, InputError, score, validate_assessment
-from assessment.gatekeeper import _KNOWN_TOP, _KNOWN_TRIAL, _shown
+from assessment.gatekeeper import _KNOWN_TOP, _KNOWN_TRIAL, brief
 from assessment.protocol import MAX_TIMED_TRIALS, TRIAL_MAX_SECONDS, TRIAL_MIN_SECONDS
 
 TODAY = date(2025, 6, 15)
@@ -148,7 +148,7 @@ RAW_INPUT = st.one_of(
 
 def names_a_real_field(field: str, raw) -> bool:
     """True when ``field`` names an input field of ``raw`` or a known one."""
-    given_top = {_shown(k) for k in raw} if isinstance(raw, dict) else set()
+    given_top = {brief(k) for k in raw} if isinstance(raw, dict) else set()
     if field in _KNOWN_TOP or field == "assessment":
         return True
     m = re.fullmatch(r"trial_(\d+)(?:\.(.+))?", field, flags=re.S)
@@ -161,7 +161,7 @@ def names_a_real_field(field: str, raw) -> bool:
         if sub is None or sub in _KNOWN_TRIAL:
             return True
         trial = trials[n - 1] if count else None
-        return isinstance(trial, dict) and sub in {_shown(k) for k in trial}
+        return isinstance(trial, dict) and sub in {brief(k) for k in trial}
     if field.startswith("steadi."):
         steadi = raw.get("steadi") if isinstance(raw, dict) else None
         sub = field[len("steadi."):]
@@ -170,8 +170,8 @@ def names_a_real_field(field: str, raw) -> bool:
         if sub.startswith("stay_independent."):
             item = sub[len("stay_independent."):]
             si = steadi.get("stay_independent") if isinstance(steadi, dict) else None
-            return item in SI_KEYS or (isinstance(si, dict) and item in {_shown(k) for k in si})
-        return isinstance(steadi, dict) and sub in {_shown(k) for k in steadi}
+            return item in SI_KEYS or (isinstance(si, dict) and item in {brief(k) for k in si})
+        return isinstance(steadi, dict) and sub in {brief(k) for k in steadi}
     if field == "steadi":
         return True
     return field in given_top  # an unknown key, named back

@@ -1,0 +1,70 @@
+"""Render many reports at once, on a process pool (both cores by default)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from .model import ReportModel
+from .render import register_fonts, render_pdf
+
+
+def _render_to(model: ReportModel, path: str) -> str:
+    Path(path).write_bytes(render_pdf(model))
+    return path
+
+
+def render_many(
+    models: Sequence[ReportModel],
+    out_dir: str | Path,
+    workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Render ``models`` to ``out_dir/<file_stem>.pdf`` in parallel.
+
+    Parameters
+    ----------
+    models : sequence of ReportModel
+        Each must have a distinct ``file_stem``.
+    out_dir : str or Path
+        Created if missing.
+    workers : int
+        Worker processes (1 renders in this process, without a pool).
+    progress : callable, optional
+        Called as ``progress(done, total)`` in the calling process after
+        each report.
+
+    Returns
+    -------
+    list of Path
+        The written files, in the order of ``models``.
+
+    Raises
+    ------
+    ValueError
+        When two models share a ``file_stem`` or ``workers`` < 1.
+    """
+    if workers < 1:
+        raise ValueError(f"workers: {workers} is not allowed; allowed: 1 or more")
+    stems = [m.file_stem for m in models]
+    dupes = sorted({s for s in stems if stems.count(s) > 1})
+    if dupes:
+        raise ValueError(f"file_stem: {dupes[0]!r} is used by more than one report; allowed: distinct names")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{s}.pdf" for s in stems]
+    total = len(models)
+    if workers == 1 or total <= 1:
+        for done, (model, path) in enumerate(zip(models, paths), start=1):
+            _render_to(model, str(path))
+            if progress:
+                progress(done, total)
+        return paths
+    with ProcessPoolExecutor(max_workers=workers, initializer=register_fonts) as pool:
+        futures = [pool.submit(_render_to, m, str(p)) for m, p in zip(models, paths)]
+        for done, future in enumerate(as_completed(futures), start=1):
+            future.result()
+            if progress:
+                progress(done, total)
+    return paths

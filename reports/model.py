@@ -1,0 +1,129 @@
+"""A report as plain data: blocks of strings, numbers and rows.
+
+Builders (:mod:`reports.patient`, :mod:`reports.clinician`) produce a
+:class:`ReportModel`; only :mod:`reports.render` turns it into a PDF. Tests
+read the model directly, and the text extracted from the PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading (level 1 = title, 2 = section)."""
+
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Running text. ``style``: body, lead, small, warning or note."""
+
+    text: str
+    style: str = "body"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table with a header row; ``widths`` are fractions of the text width."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class IconItem:
+    """One pictogram and its sentence (icon keys: see :mod:`reports.icons`)."""
+
+    icon: str
+    text: str
+
+
+@dataclass(frozen=True)
+class IconList:
+    """Sentences each with a drawn pictogram."""
+
+    items: tuple[IconItem, ...]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One assessment on the trend chart."""
+
+    assessed_on: str  # ISO date
+    seconds: float
+    label: str = ""
+    amended: bool = False
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """3MBW mean time of every assessment, with the cut-off lines."""
+
+    title: str
+    points: tuple[TrendPoint, ...]
+    cutoffs: tuple[tuple[float, str], ...] = ()
+
+
+Block = Heading | Paragraph | Table | IconList | TrendChart
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    """Everything a renderer needs, as plain data.
+
+    Parameters
+    ----------
+    kind : {"patient", "clinician"}
+    title, author, subject : str
+        Also written to the PDF metadata.
+    file_stem : str
+        File name (without ``.pdf``) used by :func:`reports.render_many`.
+    header : str
+        Running header drawn on every page ('' for none), e.g. the patient's name.
+    header_right : str
+        Second part of the header (identifiers), never shortened: drawn after
+        ``header`` on one line when both fit, else on a line of its own.
+    footer : str
+        Running footer drawn on every page, followed by "page X of Y".
+    body_size : float
+        Body text size in points.
+    blocks : tuple
+        The content, in order.
+    """
+
+    kind: str
+    title: str
+    author: str
+    subject: str
+    file_stem: str
+    header: str
+    header_right: str
+    footer: str
+    body_size: float
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+
+    def text(self) -> str:
+        """All the report's words, one block per line (for tests and search)."""
+        out = [self.title, " · ".join(t for t in (self.header, self.header_right) if t), self.footer]
+        for block in self.blocks:
+            if isinstance(block, (Heading, Paragraph)):
+                out.append(block.text)
+            elif isinstance(block, Table):
+                out.append(" | ".join(block.header))
+                out.extend(" | ".join(row) for row in block.rows)
+            elif isinstance(block, IconList):
+                out.extend(item.text for item in block.items)
+            elif isinstance(block, TrendChart):
+                out.append(block.title)
+                out.extend(label for _, label in block.cutoffs)
+        return "\n".join(t for t in out if t)
+
+    def tables(self) -> tuple[Table, ...]:
+        """The report's tables, in order."""
+        return tuple(b for b in self.blocks if isinstance(b, Table))
