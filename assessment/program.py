@@ -180,7 +180,7 @@ def build_program(
     risk_category: str | None,
     band: str | None,
     population: str,
-    safety_screen: Mapping[str, Any],
+    safety_screen: Mapping[str, Any] | None,
     stop_reason: str | StopReason | None,
     valid_trials: int,
     loss_of_balance: bool,
@@ -199,8 +199,10 @@ def build_program(
         valid trial.
     population : str
         A population id (``assessment.POPULATION_IDS``).
-    safety_screen : Mapping
-        The seven yes/no answers, see :func:`validate_safety_screen`.
+    safety_screen : Mapping or None
+        The seven yes/no answers, see :func:`validate_safety_screen`. None
+        when the screen was not recorded (e.g. an assessment entered on the
+        command line): the program is then supervised until it is done.
     stop_reason : str or StopReason or None
         Why the test was stopped, if it was.
     valid_trials : int
@@ -224,7 +226,8 @@ def build_program(
     if band is not None and band not in band_names():
         raise InputError("band", f"{str(band)[:40]!r} is not allowed; allowed: {', '.join(band_names())} or none")
     population = validate_population(population)
-    screen = validate_safety_screen(safety_screen)
+    screened = safety_screen is not None
+    screen = validate_safety_screen(safety_screen) if screened else dict.fromkeys(SAFETY_SCREEN_KEYS, False)
     stop = None if stop_reason in (None, "") else parse_choice("stop_reason", stop_reason, StopReason)
     if isinstance(valid_trials, bool) or not isinstance(valid_trials, int) or valid_trials < 0:
         raise InputError("valid_trials", f"{valid_trials!r} is not allowed; allowed: a whole number, 0 or more")
@@ -239,6 +242,8 @@ def build_program(
     else:
         facts["band"] = band or "none"
     facts.update({k: "yes" for k, v in screen.items() if v})
+    if not screened:
+        facts["safety_screen_missing"] = "yes"
     if stop is not None:
         facts["stop_reason"] = "yes"
     if valid_trials == 0:

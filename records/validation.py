@@ -27,6 +27,8 @@ from assessment.gatekeeper import (
     validate_sex,
 )
 
+from assessment.program import validate_safety_screen as program_safety_screen
+
 from .views import age_on
 
 #: MRN: 1–64 characters, ASCII letters, digits and - _ . / (product limit).
@@ -155,22 +157,14 @@ def validate_walking_aid(value: Any, field: str = "walking_aid") -> bool | None:
     return None if is_blank(value) else parse_bool(field, value)
 
 
-def validate_safety_screen(value: Any, field: str = "safety_screen") -> dict[str, Any] | None:
-    """The pre-test safety screen: item name -> yes/no, text or number."""
+def validate_safety_screen(value: Any, field: str = "safety_screen") -> dict[str, bool] | None:
+    """The pre-test safety screen (seven yes/no questions), or None when not recorded.
+
+    One set of rules: :func:`assessment.program.validate_safety_screen`.
+    """
     if value is None:
         return None
-    if not isinstance(value, Mapping):
-        raise InputError(field, "must be a set of named answers (item: yes/no, text or number)")
-    out: dict[str, Any] = {}
-    for key, answer in value.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 64:
-            raise InputError(field, f"{brief(key)!r} is not an item name; allowed: text of 1 to 64 characters")
-        if answer is not None and not isinstance(answer, (bool, int, float, str)):
-            raise InputError(f"{field}.{key}", "allowed: yes/no, text or a number")
-        if isinstance(answer, str) and len(answer) > REASON_MAX:
-            raise InputError(f"{field}.{key}", f"allowed: text of at most {REASON_MAX} characters")
-        out[key] = answer
-    return out
+    return program_safety_screen(value)
 
 
 def validate_actor(value: Any) -> str:

@@ -245,3 +245,16 @@ def test_build_program_rejects_bad_input(overrides, field):
     with pytest.raises(InputError) as err:
         build(**overrides)
     assert err.value.field == field
+
+
+def test_missing_safety_screen_is_supervised_even_at_low_risk():
+    from datetime import date
+
+    from assessment.program import build_program
+
+    program = build_program(
+        risk_category="low", band="low", population="community", safety_screen=None, stop_reason=None,
+        valid_trials=2, loss_of_balance=False, hands_on_assistance=False, assessed_on=date(2026, 1, 5),
+    )
+    assert program.tier == "supervised" and program.supervised
+    assert any("Safety screen not recorded" in r for r in program.reasons)

@@ -8,10 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from assessment import InputError, score, validate_assessment
+from assessment.program import SAFETY_SCREEN_KEYS
 from records import Conflict, Database, NotFound
 from records import services as svc
 
 BIRTH_DATE = date(1950, 3, 4)
+SCREEN = {k: k == "uses_walking_aid" for k in SAFETY_SCREEN_KEYS}
 ASSESSED_ON = date(2024, 3, 4)
 STEADI = {"tug_seconds": 13.5, "chair_stand_count": 9}
 
@@ -62,7 +64,7 @@ def test_open_drafts_lists_every_patient_or_one(db, patient):
 
 def test_finalize_stores_the_score_of_the_clinical_core(db, patient):
     draft = svc.start_assessment(
-        db, "M1", assessed_on=ASSESSED_ON, footwear="barefoot", safety_screen={"dizziness_today": False},
+        db, "M1", assessed_on=ASSESSED_ON, footwear="barefoot", safety_screen=SCREEN,
         prior_falls=1, walking_aid="no",
     )
     for seconds in (5.9, 6.3):
@@ -88,7 +90,7 @@ def test_finalize_stores_the_score_of_the_clinical_core(db, patient):
     )
     assert view.previous_seconds is None and view.change is None
     assert view.steadi == STEADI
-    assert view.safety_screen == {"dizziness_today": False}
+    assert view.safety_screen == SCREEN
     assert (view.prior_falls, view.walking_aid) == (1, False)
     assert svc.get_assessment(db, draft) == view
 

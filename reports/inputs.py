@@ -1,0 +1,88 @@
+"""Report inputs from stored records.
+
+The CLI and the app both turn a stored patient, assessment and history
+into the plain keyword arguments of :func:`reports.build_patient_report` /
+:func:`reports.build_clinician_report`. This module does that once. It
+reads the records views by attribute (duck typing) and never imports
+``records``, keeping imports one way (ui/cli → records, reports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from assessment.program import Program, build_program
+
+_PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population")
+_TRIAL_FIELDS = ("seconds", "timing_source", "valid", "invalid_reason", "loss_of_balance", "hands_on_assistance", "steps")
+_RISK_FIELDS = ("probability", "probability_low", "probability_high", "risk_category", "model_version")
+
+
+def risk_of(assessment) -> dict[str, Any] | None:
+    """The stored model result of an assessment view, or None if it was not scored by a model."""
+    score = assessment.score or {}
+    if assessment.probability is None:
+        return None
+    risk = {k: getattr(assessment, k) for k in _RISK_FIELDS}
+    risk["thresholds"] = score.get("risk_thresholds")
+    risk["note"] = score.get("risk_note")
+    return risk
+
+
+def program_for(assessment) -> Program:
+    """The safe starting program for a stored, finalised assessment view."""
+    score = assessment.score or {}
+    return build_program(
+        risk_category=assessment.risk_category,
+        band=score.get("band"),
+        population=assessment.population,
+        safety_screen=assessment.safety_screen,
+        stop_reason=assessment.stop_reason,
+        valid_trials=int(score.get("valid_trials") or 0),
+        loss_of_balance=any(t.loss_of_balance for t in assessment.trials),
+        hands_on_assistance=any(t.hands_on_assistance for t in assessment.trials),
+        assessed_on=assessment.assessed_on,
+    )
+
+
+def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str | None = None,
+                  clinic: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for the report builders.
+
+    Parameters
+    ----------
+    patient : PatientView
+    assessment : AssessmentView
+        A final assessment, with its trials.
+    history : sequence of AssessmentView
+        The patient's assessments (current versions) for the trend chart.
+    clinician : str, optional
+        Display name of the clinician; defaults to the recording username.
+    clinic : str, optional
+        Clinic name printed on the reports.
+    """
+    return {
+        "patient": {k: getattr(patient, k) for k in _PATIENT_FIELDS},
+        "assessment": {
+            "id": assessment.id,
+            "version": assessment.version,
+            "amended": assessment.version > 1,
+            "assessed_on": assessment.assessed_on,
+            "clinician": clinician or assessment.created_by,
+            "start": assessment.start,
+            "footwear": assessment.footwear,
+            "assistive_device": assessment.assistive_device,
+            "stop_reason": assessment.stop_reason,
+            "trials": [{k: getattr(t, k) for k in _TRIAL_FIELDS} for t in assessment.trials],
+            "score": assessment.score or {},
+        },
+        "risk": risk_of(assessment),
+        "program": program_for(assessment),
+        "history": [
+            {"assessed_on": h.assessed_on, "mean_seconds": h.mean_seconds, "version": h.version,
+             "amended": h.version > 1}
+            for h in history if h.mean_seconds is not None
+        ],
+        "clinic": clinic,
+    }
