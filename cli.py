@@ -226,6 +226,75 @@ def cmd_history(args) -> int:
     return EXIT_OK
 
 
+def _report_models(db, patient, assessment, kinds, clinic, actor):
+    import reports
+    from reports.inputs import report_inputs
+    from records import services
+
+    inputs = report_inputs(patient, assessment, services.history(db, patient.mrn, actor=actor), clinic=clinic)
+    builders = {"patient": reports.build_patient_report, "clinician": reports.build_clinician_report}
+    return [builders[k](**inputs) for k in kinds]
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done == total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} reports", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_report(args) -> int:
+    import reports
+    from records import services
+    from reports.inputs import program_for
+
+    batch = args.due or args.date_from or args.date_to
+    kinds = [args.kind] if args.kind else ["patient", "clinician"]
+    actor = _actor(args)
+    db = _open_db(args)
+    if not batch:
+        if not args.mrn:
+            raise CommandError("--mrn: required (or --due / --from / --to for a batch)", "stepback report")
+        if not args.kind or not args.out:
+            raise CommandError("--kind and --out: both required for one report", "stepback report")
+        patient = services.get_patient(db, args.mrn, actor=actor)
+        if args.assessment is not None:
+            assessment = services.get_assessment(db, args.assessment, actor=actor)
+            if assessment.mrn != patient.mrn or assessment.status != "final":
+                raise InputError("--assessment", f"{args.assessment} is not a final assessment of {patient.mrn}")
+        else:
+            current = services.history(db, patient.mrn, actor=actor)
+            if not current:
+                raise InputError("--mrn", f"{patient.mrn} has no final assessment to report")
+            assessment = services.get_assessment(db, current[-1].id, actor=actor)
+        (model,) = _report_models(db, patient, assessment, kinds, args.clinic, actor)
+        Path(args.out).write_bytes(reports.render_pdf(model))
+        print(f"Wrote {args.kind} report for {patient.mrn} (assessment {assessment.id}) to {args.out}")
+        return EXIT_OK
+    if args.mrn or args.out or args.assessment is not None:
+        raise CommandError("--mrn/--assessment/--out: not allowed in a batch; use --out-dir", "stepback report")
+    if not args.out_dir:
+        raise CommandError("--out-dir: required for a batch", "stepback report")
+    from assessment.gatekeeper import parse_date
+    from datetime import date as _date
+
+    today = _date.today()
+    start = parse_date("--from", args.date_from, today) if args.date_from else None
+    end = parse_date("--to", args.date_to, today) if args.date_to else None
+    rows = services.final_assessments(db, assessed_from=start, assessed_to=end, latest_per_patient=args.due, actor=actor)
+    models = []
+    for patient, assessment in rows:
+        if args.due and program_for(assessment).reassess_on > today:
+            continue
+        models += _report_models(db, patient, assessment, kinds, args.clinic, actor)
+    if not models:
+        print("No reports to print.", file=sys.stderr)
+        return EXIT_OK
+    paths = reports.render_many(models, args.out_dir, workers=args.workers, progress=_progress_bar)
+    print(f"Wrote {len(paths)} reports to {args.out_dir}")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -279,6 +348,19 @@ def build_parser() -> Parser:
     p.add_argument("--mrn", required=True, help="the patient's MRN")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("report", parents=[db_parent], help="print PDF reports (one, or a batch)")
+    p.add_argument("--mrn", help="one report: the patient's MRN")
+    p.add_argument("--assessment", type=int, metavar="ID", help="one report: this assessment (default: the latest)")
+    p.add_argument("--kind", choices=("patient", "clinician"), help="which report (a batch prints both by default)")
+    p.add_argument("--out", metavar="FILE.pdf", help="one report: where to write it")
+    p.add_argument("--due", action="store_true", help="batch: every patient whose reassessment date has come")
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="batch: assessments on or after this date")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="batch: assessments on or before this date")
+    p.add_argument("--out-dir", metavar="DIR", help="batch: folder for the PDFs")
+    p.add_argument("--workers", type=int, default=2, help="batch: worker processes (default 2, one per core)")
+    p.add_argument("--clinic", metavar="NAME", help="clinic name printed on the reports")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

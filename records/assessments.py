@@ -34,7 +34,7 @@ from .validation import (
     validate_safety_screen,
     validate_walking_aid,
 )
-from .views import AssessmentView, TrialView, age_on, steadi_raw
+from .views import AssessmentView, PatientView, TrialView, age_on, steadi_raw
 
 #: Keys the records layer accepts besides the gatekeeper's; stripped before it.
 EXTRA_KEYS = ("prior_falls", "walking_aid", "safety_screen")
@@ -639,6 +639,40 @@ def history(db: Database, mrn: str, *, actor: str = "system") -> list[Assessment
         ).all()
         write_audit(session, actor, "assessment.history", "patient", patient.id, {"count": len(rows)})
         return [AssessmentView.of(r, superseded=False) for r in rows]
+
+
+def final_assessments(
+    db: Database,
+    *,
+    assessed_from: date | None = None,
+    assessed_to: date | None = None,
+    latest_per_patient: bool = False,
+    actor: str = "system",
+) -> list[tuple[PatientView, AssessmentView]]:
+    """Current final assessments (with their patients), oldest first.
+
+    Parameters
+    ----------
+    assessed_from, assessed_to : date, optional
+        Inclusive bounds on the assessment date.
+    latest_per_patient : bool
+        Keep only each patient's most recent one (for "who is due").
+    """
+    with db.session() as session:
+        query = _current_final_query()
+        if assessed_from is not None:
+            query = query.where(AssessmentRow.assessed_on >= assessed_from)
+        if assessed_to is not None:
+            query = query.where(AssessmentRow.assessed_on <= assessed_to)
+        rows = session.scalars(query.order_by(AssessmentRow.assessed_on, AssessmentRow.lineage_id)).all()
+        if latest_per_patient:
+            latest: dict[int, AssessmentRow] = {}
+            for r in rows:  # ordered by date: the last one seen wins
+                latest[r.patient_id] = r
+            rows = sorted(latest.values(), key=lambda r: (r.assessed_on, r.lineage_id))
+        patients = {r.patient_id: PatientView.of(r.patient) for r in rows}
+        write_audit(session, actor, "assessment.list", "assessment", None, {"count": len(rows)})
+        return [(patients[r.patient_id], AssessmentView.of(r, superseded=False)) for r in rows]
 
 
 def assessment_versions(db: Database, assessment_id: int, *, actor: str = "system") -> list[AssessmentView]:

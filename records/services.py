@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from .assessments import (
     amend_assessment,
     assessment_versions,
+    final_assessments,
     finalize_assessment,
     get_assessment,
     history,
@@ -52,7 +53,7 @@ def count_rows(db: Database) -> dict[str, int]:
 __all__ = [
     "activate_model_version", "active_model_version", "add_clinician", "add_patient",
     "amend_assessment", "assessment_versions", "count_rows", "ensure_clinician",
-    "finalize_assessment", "get_assessment", "get_model_version", "get_patient", "history",
+    "final_assessments", "finalize_assessment", "get_assessment", "get_model_version", "get_patient", "history",
     "labelled_outcomes", "list_audit", "list_falls", "list_model_versions", "list_patients",
     "open_drafts", "record_assessment", "record_fall", "record_steadi", "record_trial",
     "save_model_version", "start_assessment", "stop_assessment", "update_patient",

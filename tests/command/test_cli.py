@@ -244,3 +244,69 @@ def test_env_database_url_is_used(capsys, tmp_path, monkeypatch):
                        "--birth-date", "1945-05-05", "--sex", "female")
     assert code == 0, err
     assert path.exists()
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def _pdf_text(path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+
+
+def test_report_one_and_batch(capsys, db, tmp_path):
+    run(capsys, "patient", "add", "--db", db, "--mrn", "R1", "--given", "Анна", "--family", "Иванова",
+        "--birth-date", "1944-03-02", "--sex", "female")
+    run(capsys, "assess", "--db", db, "--mrn", "R1", "--trial", "6.1", "--trial", "6.3", "--date", "2026-03-01")
+    run(capsys, "assess", "--db", db, "--mrn", "R1", "--trial", "5.2", "--trial", "5.6", "--date", "2026-09-01")
+    before = _counts(db)
+
+    out = tmp_path / "patient.pdf"
+    code, _, err = run(capsys, "report", "--db", db, "--mrn", "R1", "--kind", "patient", "--out", str(out))
+    assert code == 0, err
+    text = _pdf_text(out)
+    assert "Анна Иванова" in text and "5.4 seconds" in text
+    assert "never on your" in text  # not screened: supervised only
+
+    out = tmp_path / "clinician.pdf"
+    code, _, err = run(capsys, "report", "--db", db, "--mrn", "R1", "--kind", "clinician", "--out", str(out))
+    assert code == 0, err
+    text = _pdf_text(out)
+    assert "R1" in text and "Polo-Ferrero" in text
+    assert "no real change (within MDC95)" in text
+
+    due = tmp_path / "due"
+    code, _, err = run(capsys, "report", "--db", db, "--due", "--out-dir", str(due))
+    assert code == 0, err
+    assert sorted(p.name.split("-")[0] for p in due.glob("*.pdf")) == ["clinician", "patient"]
+    assert "2/2 reports" in err  # the progress bar
+
+    ranged = tmp_path / "march"
+    code, _, err = run(capsys, "report", "--db", db, "--from", "2026-03-01", "--to", "2026-03-31",
+                       "--kind", "clinician", "--out-dir", str(ranged))
+    assert code == 0, err
+    assert [p.name for p in ranged.glob("*.pdf")] == ["clinician-R1-2026-03-01-1-v1.pdf"]
+    # printing reads the store (and audits the reads) but changes no clinical table
+    after = _counts(db)
+    assert {k: v for k, v in after.items() if k != "audit_log"} == {k: v for k, v in before.items() if k != "audit_log"}
+
+
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["report", "--mrn", "NOPE", "--kind", "patient", "--out", "x.pdf"], "mrn"),
+        (["report", "--mrn", "R2", "--kind", "patient", "--out", "x.pdf"], "--mrn"),
+        (["report", "--mrn", "R2", "--out", "x.pdf"], "--kind"),
+        (["report", "--mrn", "R2", "--kind", "poster", "--out", "x.pdf"], "--kind"),
+        (["report", "--due"], "--out-dir"),
+        (["report", "--from", "2026-02-30", "--out-dir", "d"], "--from"),
+    ],
+)
+def test_report_bad_input(capsys, db, tmp_path, monkeypatch, argv, field):
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "patient", "add", "--db", db, "--mrn", "R2", "--given", "No", "--family", "Walks",
+        "--birth-date", "1950-01-01", "--sex", "male")
+    code, _, err = run(capsys, *argv, "--db", db)
+    assert code == 2 and field in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.pdf").exists()
