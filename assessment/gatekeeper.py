@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from numpy import bool_ as np_bool, floating as np_floating, integer as np_integer
+
 from .errors import InputError
 from .inputs import Assessment, Sex, SteadiInputs, Trial
 from .populations import DEFAULT_POPULATION, POPULATION_IDS
@@ -245,6 +247,42 @@ def validate_sex(value: Any, field: str = "sex") -> Sex | None:
     return parse_choice(field, value, Sex)
 
 
+#: Allowed values of ``prior_falls`` (falls in the past 12 months).
+PRIOR_FALLS_ALLOWED = "0, 1, 2+ (falls in the past 12 months; 2 or more count as 2+), blank = unknown"
+
+
+def validate_prior_falls(value: Any, field: str = "prior_falls") -> int | None:
+    """Falls in the past 12 months: 0, 1 or 2 (two or more); None when not recorded."""
+    if is_blank(value):
+        return None
+    if isinstance(value, str) and value.strip() == "2+":
+        return 2
+    number: int | None = None
+    if isinstance(value, (int, np_integer)) and not isinstance(value, bool):
+        number = int(value)
+    elif isinstance(value, (float, np_floating)) and float(value).is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or number < 0:
+        raise InputError(field, f"{brief(value)!r} is not allowed; allowed: {PRIOR_FALLS_ALLOWED}")
+    return min(number, 2)
+
+
+def validate_walking_aid(value: Any, field: str = "walking_aid") -> bool | None:
+    """Uses a walking aid in daily life: yes / no; None when not recorded.
+
+    A yes/no CSV column with blanks arrives as 0.0 / 1.0, which is accepted.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, np_bool):
+        return bool(value)
+    if isinstance(value, (float, np_floating, np_integer)) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    return parse_bool(field, value)
+
+
 def validate_population(value: Any, field: str = "population") -> str:
     """A population id (default: community)."""
     if is_blank(value):
@@ -328,7 +366,3 @@ def validate_assessment(raw: Mapping[str, Any], *, today: date | None = None) ->
         steadi=steadi,
         previous_seconds=previous,
     )
-
-# Transitional aliases while parallel work lands (removed before release).
-_blank, _bool, _choice, _date, _text, _shown, _number, _whole = (
-    is_blank, parse_bool, parse_choice, parse_date, parse_text, brief, parse_number, parse_whole)

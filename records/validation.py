@@ -16,6 +16,8 @@ from typing import Any
 
 from assessment.errors import InputError
 from assessment.gatekeeper import (
+    validate_prior_falls,
+    validate_walking_aid,
     AGE_MAX,
     AGE_MIN,
     is_blank,
@@ -45,7 +47,6 @@ ROLES = ("clinician", "admin")
 NOTES_MAX = 2000
 REASON_MAX = 500
 #: prior_falls is stored as 0, 1 or 2, where 2 means "two or more".
-PRIOR_FALLS_ALLOWED = "0, 1, 2+ (falls in the past 12 months)"
 #: Characters refused in names: control, surrogate, private-use, unassigned, line/paragraph separators.
 _BAD_NAME_CATEGORIES = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
 
@@ -132,29 +133,6 @@ def name_key(given_name: str, family_name: str) -> str:
 def search_key(text: str) -> str:
     """A search term folded the same way as :func:`name_key`."""
     return unicodedata.normalize("NFC", text.strip()).casefold()
-
-
-def validate_prior_falls(value: Any, field: str = "prior_falls") -> int | None:
-    """Falls in the past 12 months: 0, 1 or 2 (two or more); None when not recorded."""
-    if is_blank(value):
-        return None
-    if isinstance(value, str) and value.strip() == "2+":
-        return 2
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    if number is None or number < 0:
-        raise InputError(field, f"{brief(value)!r} is not allowed; allowed: {PRIOR_FALLS_ALLOWED}")
-    return min(number, 2)
-
-
-def validate_walking_aid(value: Any, field: str = "walking_aid") -> bool | None:
-    """Uses a walking aid in daily life: yes / no; None when not recorded."""
-    return None if is_blank(value) else parse_bool(field, value)
 
 
 def validate_safety_screen(value: Any, field: str = "safety_screen") -> dict[str, bool] | None:
