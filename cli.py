@@ -63,6 +63,41 @@ def _actor(args) -> str:
     return getattr(args, "clinician", None) or os.environ.get("STEPBACK_CLINICIAN") or getpass.getuser()
 
 
+def _uses_database(args) -> bool:
+    return bool(getattr(args, "db", None) or os.environ.get("STEPBACK_DATABASE_URL"))
+
+
+def _ensure_shipped_model(db) -> None:
+    """Register the shipped evidence model as a version (and activate it when none is active)."""
+    from models import load_default_model
+    from models.persist import to_bytes
+    from records import services
+
+    shipped = load_default_model()
+    if shipped.version not in {v.version for v in services.list_model_versions(db)}:
+        services.save_model_version(db, version=shipped.version, kind=shipped.kind, artifact=to_bytes(shipped),
+                                    card=shipped.card, metrics=shipped.metrics)
+    if services.active_model_version(db) is None:
+        services.activate_model_version(db, shipped.version)
+
+
+def _active_model(db):
+    """The model the clinic has activated (the shipped evidence model until another is)."""
+    from models.persist import from_bytes
+
+    from records import services
+
+    _ensure_shipped_model(db)
+    return from_bytes(services.active_model_version(db).artifact)
+
+
+def _model_for(args):
+    """``score`` uses the configured database's active model, else the shipped one."""
+    from models import load_default_model
+
+    return _active_model(_open_db(args)) if _uses_database(args) else load_default_model()
+
+
 def _fmt(value, spec: str = "", suffix: str = "") -> str:
     return "—" if value is None else f"{value:{spec}}{suffix}"
 
@@ -114,11 +149,9 @@ def cmd_score(args) -> int:
             raise CommandError("--trial: not allowed with --csv (the CSV holds the trials)")
         if not args.out:
             raise CommandError("--out: required with --csv (the scored CSV to write)")
-        from assessment.batch import score_csv
-
         if not Path(args.csv).is_file():
             raise InputError("--csv", f"{args.csv}: no such file")
-        n = score_csv(args.csv, args.out)
+        n = score_batch(args.csv, args.out, _model_for(args), _base_rate(args.base_rate))
         print(f"Scored {n} walks into {args.out}", file=sys.stderr)
         return EXIT_OK
     from assessment import score, validate_assessment
@@ -131,10 +164,67 @@ def cmd_score(args) -> int:
         "population": args.population,
         "trials": list(args.trial),
         "previous_seconds": args.previous,
+        "steadi": _steadi_args(args),
     }
-    result = score(validate_assessment(raw)).to_dict()
-    _print_json(result) if args.json else _print_score(result)
+    from assessment.gatekeeper import validate_prior_falls, validate_walking_aid
+    from models import risk_function
+    assessment = validate_assessment(raw)
+    predictors = {"prior_falls": validate_prior_falls(args.prior_falls, "--prior-falls"),
+                  "walking_aid": validate_walking_aid(args.walking_aid, "--walking-aid")}
+    base_rate = _base_rate(args.base_rate)
+    result = score(assessment)
+    out = result.to_dict()
+    risk = risk_function(_model_for(args), base_rate=base_rate)(assessment, result, predictors)
+    out.update(_risk_fields(risk))
+    _print_json(out) if args.json else _print_score(out)
     return EXIT_OK
+
+
+def score_batch(in_path, out_path, model, base_rate: float | None = None) -> int:
+    """``stepback score --csv``: read, validate, score, estimate risk, write.
+
+    Nothing is written when any row is bad. Returns the number of walks.
+    """
+    import pandas as pd
+
+    from assessment.batch import read_csv, score_frame, write_csv
+
+    scored = score_frame(read_csv(in_path))
+    risk = model.predict_frame(scored, base_rate=base_rate).rename(columns={"note": "risk_note"})
+    risk[["probability", "probability_low", "probability_high"]] = risk[
+        ["probability", "probability_low", "probability_high"]].round(4)
+    write_csv(pd.concat([scored, risk], axis=1), out_path)
+    return len(scored)
+
+
+def _base_rate(value):
+    from models.model import check_base_rate
+
+    try:
+        return check_base_rate(value)
+    except InputError as err:
+        raise InputError("--base-rate", err.message) from None
+
+
+def _steadi_args(args) -> dict:
+    return {
+        "stay_independent_score": args.stay_independent,
+        "tug_seconds": args.tug,
+        "chair_stand_count": args.chair_stand,
+        "tandem_seconds": args.tandem,
+    }
+
+
+RISK_FIELDS = ("probability", "probability_low", "probability_high", "risk_category", "model_version")
+
+
+def _risk_fields(risk: dict | None) -> dict:
+    """The model's output under the CLI's names (all None when not estimated)."""
+    risk = risk or {}
+    out = {k: risk.get(k) for k in RISK_FIELDS}
+    out["risk_thresholds"] = risk.get("thresholds")
+    out["risk_note"] = risk.get("note") or (None if risk else "no valid timed trial")
+    return out
 
 
 def _patient_dict(p) -> dict:
@@ -183,6 +273,7 @@ def cmd_patient_list(args) -> int:
 
 def _assessment_dict(view) -> dict:
     out = dict(view.score or {})
+    out.update({k: getattr(view, k) for k in RISK_FIELDS})
     out.update(
         assessment_id=view.id,
         version=view.version,
@@ -197,8 +288,12 @@ def cmd_assess(args) -> int:
     from records import services
 
     db = _open_db(args)
-    raw = {"trials": list(args.trial), "assessed_on": args.date, "start": args.start}
-    view, _ = services.record_assessment(db, args.mrn, raw, actor=_actor(args))
+    from models import risk_function
+
+    raw = {"trials": list(args.trial), "assessed_on": args.date, "start": args.start,
+           "prior_falls": args.prior_falls, "walking_aid": args.walking_aid, "steadi": _steadi_args(args)}
+    risk_fn = risk_function(_active_model(db), base_rate=_base_rate(args.base_rate))
+    view, _ = services.record_assessment(db, args.mrn, raw, risk_fn=risk_fn, actor=_actor(args))
     result = _assessment_dict(view)
     if args.json:
         _print_json(result)
@@ -295,6 +390,84 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_model(args) -> int:
+    from models.persist import from_bytes, to_bytes
+    from records import services
+
+    action = args.model_command
+    if action == "train":
+        from models.card import render_card
+        from models.train import train_evidence_model
+
+        model = train_evidence_model(seed=args.seed)
+        from models.persist import save
+
+        save(model, args.out)
+        if args.card:
+            Path(args.card).write_text(render_card(model, model.metrics), "utf-8")
+        print(f"Trained {model.version} (seed {args.seed}) from clinical-evidence.md into {args.out}")
+        return EXIT_OK
+    db = _open_db(args)
+    _ensure_shipped_model(db)
+    if action == "list":
+        rows = [{"version": v.version, "kind": v.kind, "active": v.active, "created_at": v.created_at}
+                for v in services.list_model_versions(db)]
+        if args.json:
+            _print_json(rows)
+        else:
+            for r in rows:
+                print(f"{'*' if r['active'] else ' '} {r['version']:<40} {r['kind']:<13} {r['created_at']:%Y-%m-%d %H:%M}")
+        return EXIT_OK
+    if action == "activate":
+        services.activate_model_version(db, args.version, actor=_actor(args))
+        print(f"Activated model {args.version}: new assessments are scored with it.")
+        return EXIT_OK
+    model = from_bytes(services.active_model_version(db).artifact)
+    if action == "card":
+        print(model.card)
+        return EXIT_OK
+    if action == "evaluate":
+        from models.evaluate import evaluate
+
+        metrics = evaluate(model, seed=args.seed)
+        if args.json:
+            _print_json(metrics)
+        else:
+            _print_metrics(model.version, metrics)
+        return EXIT_OK
+    if action == "recalibrate":
+        from models.recalibrate import NotEnoughOutcomes, RecalibrationRefused, recalibrate
+
+        outcomes = services.labelled_outcomes(db, actor=_actor(args))
+        try:
+            new = recalibrate(model, outcomes)
+        except NotEnoughOutcomes as err:
+            raise InputError("outcomes", str(err)) from None
+        except RecalibrationRefused as err:
+            raise InputError("outcomes", str(err)) from None
+        services.save_model_version(db, version=new.version, kind=new.kind, artifact=to_bytes(new),
+                                    card=new.card, metrics=new.metrics, actor=_actor(args))
+        local = new.metrics.get("local", {})
+        if args.json:
+            _print_json({"version": new.version, "kind": new.kind, "parent_version": model.version, "local": local})
+        else:
+            print(f"Saved {new.version} ({new.kind}) from {len(outcomes)} outcomes; not active.")
+            print(json.dumps(local, indent=2, default=str))
+            print(f"Activate it with: stepback model activate {new.version}")
+        return EXIT_OK
+    raise CommandError("ACTION: one of train, evaluate, card, recalibrate, activate, list", "stepback model")
+
+
+def _print_metrics(version: str, metrics: dict) -> None:
+    print(f"Model {version} on an independent evidence cohort")
+    for key, value in metrics.items():
+        if isinstance(value, (int, float, str)):
+            print(f"  {key}: {value}")
+    for name, pop in (metrics.get("populations") or {}).items():
+        shown = {k: v for k, v in pop.items() if isinstance(v, (int, float, str))}
+        print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -318,6 +491,9 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--csv", metavar="FILE", help="batch: score every row of this CSV")
     p.add_argument("--out", metavar="FILE", help="batch: write the scored CSV here")
+    _risk_options(p)
+    p.add_argument("--db", metavar="URL_OR_PATH", default=argparse.SUPPRESS,
+                   help="use the active model of this database (default: the shipped evidence model)")
     p.set_defaults(func=cmd_score)
 
     patient = sub.add_parser("patient", help="add or list patients")
@@ -342,6 +518,7 @@ def build_parser() -> Parser:
     p.add_argument("--date", help="assessment date YYYY-MM-DD (default today)")
     p.add_argument("--start", default="standing", help="start convention: standing | rolling")
     p.add_argument("--json", action="store_true", help="print JSON")
+    _risk_options(p)
     p.set_defaults(func=cmd_assess)
 
     p = sub.add_parser("history", parents=[db_parent], help="a patient's assessments, oldest first")
@@ -361,7 +538,41 @@ def build_parser() -> Parser:
     p.add_argument("--workers", type=int, default=2, help="batch: worker processes (default 2, one per core)")
     p.add_argument("--clinic", metavar="NAME", help="clinic name printed on the reports")
     p.set_defaults(func=cmd_report)
+
+    model = sub.add_parser("model", help="the fall-risk model: train, evaluate, card, recalibrate, activate, list")
+    msub = model.add_subparsers(dest="model_command", metavar="ACTION", parser_class=Parser)
+    p = msub.add_parser("train", help="rebuild the evidence model from clinical-evidence.md (fixed seed)")
+    p.add_argument("--seed", type=int, default=20250601, help="seed of the evidence cohort (default 20250601)")
+    p.add_argument("--out", required=True, metavar="FILE.skops", help="where to write the fitted model")
+    p.add_argument("--card", metavar="FILE.md", help="also write its model card here")
+    p.set_defaults(func=cmd_model)
+    p = msub.add_parser("evaluate", parents=[db_parent], help="metrics of the active model on an independent evidence cohort")
+    p.add_argument("--seed", type=int, default=20250602, help="seed of the evaluation cohort (default 20250602)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_model)
+    p = msub.add_parser("card", parents=[db_parent], help="print the active model's card")
+    p.set_defaults(func=cmd_model)
+    p = msub.add_parser("recalibrate", parents=[db_parent], help="fit a local recalibration on the clinic's outcomes")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_model)
+    p = msub.add_parser("activate", parents=[db_parent], help="make a saved version the active model")
+    p.add_argument("version", metavar="VERSION", help="a version from `stepback model list`")
+    p.set_defaults(func=cmd_model)
+    p = msub.add_parser("list", parents=[db_parent], help="saved model versions (* = active)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_model)
     return parser
+
+
+def _risk_options(p) -> None:
+    """Predictors and the pre-test override shared by `score` and `assess`."""
+    p.add_argument("--prior-falls", metavar="0|1|2+", help="falls in the past 12 months (unknown if left out)")
+    p.add_argument("--walking-aid", metavar="yes|no", help="uses a walking aid (unknown if left out)")
+    p.add_argument("--stay-independent", metavar="POINTS", help="STEADI Stay Independent score, 0–14")
+    p.add_argument("--tug", metavar="SECONDS", help="STEADI Timed Up and Go, seconds")
+    p.add_argument("--chair-stand", metavar="COUNT", help="STEADI 30-second chair stand, number of stands")
+    p.add_argument("--tandem", metavar="SECONDS", help="STEADI 4-stage balance: seconds the tandem stance was held")
+    p.add_argument("--base-rate", metavar="P", help="the clinic's own pre-test fall rate, 0 < P < 1 (recalibration-in-the-large)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -174,16 +174,22 @@ def score_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def read_csv(in_path) -> pd.DataFrame:
+    """Read a batch CSV; the index is the CSV line of each row (named ``line``)."""
+    try:
+        df = pd.read_csv(in_path, dtype={"sex": str, "population": str}, keep_default_na=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError("csv", f"cannot read {in_path}: {str(err).splitlines()[0][:120]}") from None
+    df.index = pd.RangeIndex(2, len(df) + 2, name="line")
+    return df
+
+
 def score_csv(in_path, out_path) -> int:
     """Score a CSV file into another; returns the number of walks scored.
 
     Nothing is written when any row is bad.
     """
-    try:
-        df = pd.read_csv(in_path, dtype={"sex": str, "population": str}, keep_default_na=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError("csv", f"cannot read {in_path}: {str(err).splitlines()[0][:120]}") from None
-    scored = score_frame(df)
+    scored = score_frame(read_csv(in_path))
     write_csv(scored, out_path)
     return len(scored)
 

@@ -1,7 +1,7 @@
 """Batch-scoring benchmark: 100,000 walks from CSV.
 
 Prints walks per second for ``stepback score --csv`` (read, validate,
-score, write) and the ratio to the baseline: pandas merely reading and
+score, fall-risk model, write) and the ratio to the baseline: pandas merely reading and
 writing the same CSV, measured in the same run. Target: ratio ≤ 3.
 
     python bench/score.py [--walks 100000] [--repeat 3]
@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from assessment import POPULATION_IDS
-from assessment.batch import score_csv
+from cli import score_batch
+from models import load_default_model
 
 
 def make_csv(path: Path, n: int, seed: int = 7) -> None:
@@ -33,6 +34,8 @@ def make_csv(path: Path, n: int, seed: int = 7) -> None:
         "sex": rng.choice(["female", "male"], n),
         "population": rng.choice(POPULATION_IDS, n, p=[0.65] + [0.05] * 7),
         "trial_1": t1, "trial_2": t2, "trial_3": t3, "previous": prev,
+        "prior_falls": rng.choice(["0", "1", "2+", ""], n),
+        "walking_aid": rng.choice(["yes", "no", ""], n),
     }).to_csv(path, index=False)
 
 
@@ -54,7 +57,8 @@ def main() -> None:
         src, out, base_out = Path(tmp, "in.csv"), Path(tmp, "scored.csv"), Path(tmp, "copy.csv")
         make_csv(src, args.walks)
         baseline = best_of(args.repeat, lambda: pd.read_csv(src).to_csv(base_out, index=False))
-        scored = best_of(args.repeat, lambda: score_csv(src, out))
+        model = load_default_model()
+        scored = best_of(args.repeat, lambda: score_batch(src, out, model))
         assert len(pd.read_csv(out)) == args.walks
     print(f"walks: {args.walks}")
     print(f"baseline (pandas read + write): {baseline:.3f} s, {args.walks / baseline:,.0f} walks/s")

@@ -9,5 +9,6 @@ Imports only :mod:`assessment` (never records, reports or ui).
 
 from .model import FallRiskModel, RiskEstimate
 from .persist import load_default_model
+from .scoring_hook import features_of, risk_function
 
-__all__ = ["FallRiskModel", "RiskEstimate", "load_default_model"]
+__all__ = ["FallRiskModel", "RiskEstimate", "features_of", "load_default_model", "risk_function"]

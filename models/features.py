@@ -203,7 +203,7 @@ def _numeric_column(frame: pd.DataFrame, key: str) -> np.ndarray:
         bad = ~blank & np.isnan(values)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(key, f"row {frame.index[i]}: {str(col.iloc[i])[:40]!r} is not a number; allowed: a number from {lo:g} to {hi:g} {unit}, or blank")
+            raise InputError(key, f"{where(frame, i)}: {str(col.iloc[i])[:40]!r} is not a number; allowed: a number from {lo:g} to {hi:g} {unit}, or blank")
     elif col.dtype == bool:
         raise InputError(key, f"yes/no values are not numbers; allowed: a number from {lo:g} to {hi:g} {unit}")
     else:
@@ -215,8 +215,14 @@ def _numeric_column(frame: pd.DataFrame, key: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         kind = "a whole number" if whole else "a number"
-        raise InputError(key, f"row {frame.index[i]}: {values[i]:g} is not allowed; allowed: {kind} from {lo:g} to {hi:g} {unit}, or blank")
+        raise InputError(key, f"{where(frame, i)}: {values[i]:g} is not allowed; allowed: {kind} from {lo:g} to {hi:g} {unit}, or blank")
     return values
+
+
+def where(frame: pd.DataFrame, i: int) -> str:
+    """Names the ``i``-th row for an error: ``row <label>``, or ``line <n>`` when the
+    caller indexed the frame by CSV line (``frame.index.name == "line"``)."""
+    return f"{frame.index.name or 'row'} {frame.index[i]}"
 
 
 def _coded_column(frame: pd.DataFrame, key: str, parse, default) -> np.ndarray:
@@ -229,8 +235,7 @@ def _coded_column(frame: pd.DataFrame, key: str, parse, default) -> np.ndarray:
         try:
             mapped.append(parse(value))
         except InputError as exc:
-            row = frame.index[int(np.flatnonzero(codes == i)[0])]
-            raise InputError(exc.field, f"row {row}: {exc.message}") from None
+            raise InputError(exc.field, f"{where(frame, int(np.flatnonzero(codes == i)[0]))}: {exc.message}") from None
     table = np.array(mapped + [parse(None)], dtype=float)
     return table[codes]  # code −1 (missing) picks the last entry
 
@@ -297,7 +302,7 @@ def parse_frame(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     seconds = _numeric_column(frame, "mean_seconds")
     if np.isnan(seconds).any():
         i = int(np.flatnonzero(np.isnan(seconds))[0])
-        raise InputError("mean_seconds", f"row {frame.index[i]}: required; allowed: a number from {TRIAL_MIN_SECONDS:g} to {TRIAL_MAX_SECONDS:g} seconds")
+        raise InputError("mean_seconds", f"{where(frame, i)}: required; allowed: a number from {TRIAL_MIN_SECONDS:g} to {TRIAL_MAX_SECONDS:g} seconds")
     pop_all = _coded_column(frame, "population", _population_code, 0.0).astype(float)
     sex = _coded_column(frame, "sex", _sex_code, 0.0).astype(float)
     prior = _coded_column(frame, "prior_falls", parse_prior_falls, float(UNKNOWN)).astype(float)

@@ -62,6 +62,8 @@ class RecalibrationRefused(ValueError):
 
 def _outcome_frame(outcomes) -> tuple[pd.DataFrame, np.ndarray]:
     df = outcomes.copy() if isinstance(outcomes, pd.DataFrame) else pd.DataFrame(list(outcomes))
+    if df.empty:  # no outcomes yet: the caller's count check says how many are needed
+        return pd.DataFrame(columns=["mean_seconds"]), np.empty(0)
     if "fell" not in df.columns or "mean_seconds" not in df.columns:
         raise InputError("outcomes", "each outcome needs mean_seconds and fell (0 or 1)")
     fell = pd.to_numeric(df["fell"], errors="coerce").to_numpy(dtype=float)

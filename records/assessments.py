@@ -46,7 +46,17 @@ AMENDABLE = (
 #: Risk keys stored from a fall-risk model's output.
 RISK_KEYS = ("probability", "probability_low", "probability_high", "risk_category", "model_version")
 
-RiskFn = Callable[[Assessment, ScoreResult], "Mapping[str, Any] | None"]
+#: ``risk_fn(assessment, score, predictors) -> dict | None``: the fall-risk
+#: model, injected by the caller (records does not import models).
+#: ``predictors`` holds the stored predictors the gatekeeper does not see:
+#: ``prior_falls`` (0, 1, 2 = 2+ or None) and ``walking_aid`` (bool or None).
+RiskFn = Callable[[Assessment, ScoreResult, Mapping[str, Any]], "Mapping[str, Any] | None"]
+
+
+def _risk(risk_fn: RiskFn | None, valid: Assessment, result: ScoreResult, row: AssessmentRow):
+    if risk_fn is None:
+        return None
+    return risk_fn(valid, result, {"prior_falls": row.prior_falls, "walking_aid": row.walking_aid})
 
 
 # ----------------------------------------------------------------- helpers
@@ -251,6 +261,9 @@ def _apply_risk(row: AssessmentRow, risk: Mapping[str, Any] | None) -> None:
         if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= limit):
             raise InputError(f"risk.{key}", f"allowed: text of 1 to {limit} characters")
         setattr(row, key, value)
+    # What the model said about its own result travels with the score snapshot.
+    extra = {"risk_note": risk.get("note"), "risk_thresholds": risk.get("thresholds")}
+    row.score = {**(row.score or {}), **{k: v for k, v in extra.items() if v is not None}}
 
 
 def _new_lineage(session: Session, patient: Patient) -> AssessmentLineage:
@@ -429,7 +442,12 @@ def stop_assessment(db: Database, assessment_id: int, reason: str, *, actor: str
 
 
 def finalize_assessment(
-    db: Database, assessment_id: int, *, risk: Mapping[str, Any] | None = None, actor: str = "system"
+    db: Database,
+    assessment_id: int,
+    *,
+    risk: Mapping[str, Any] | None = None,
+    risk_fn: RiskFn | None = None,
+    actor: str = "system",
 ) -> AssessmentView:
     """Validate, score and close a draft; it is never edited again.
 
@@ -444,6 +462,9 @@ def finalize_assessment(
     risk : dict, optional
         The fall-risk model's output: ``probability``, ``probability_low``,
         ``probability_high``, ``risk_category``, ``model_version``.
+    risk_fn : callable, optional
+        Instead of ``risk``: computes it from the validated assessment and its
+        score, as in :func:`record_assessment`.
     actor : str
 
     Raises
@@ -463,7 +484,9 @@ def finalize_assessment(
         result = score(valid, previous_seconds=previous)
         _apply_validated(row, valid)
         _apply_score(row, result)
-        _apply_risk(row, risk)
+        if risk is not None and risk_fn is not None:
+            raise InputError("risk", "give either risk or risk_fn, not both")
+        _apply_risk(row, risk if risk is not None else _risk(risk_fn, valid, result, row))
         row.status = FINAL
         row.finalized_at = now()
         session.flush()
@@ -529,7 +552,7 @@ def record_assessment(
         )
         _apply_validated(row, valid)
         _apply_score(row, result)
-        _apply_risk(row, risk_fn(valid, result) if risk_fn is not None else None)
+        _apply_risk(row, _risk(risk_fn, valid, result, row))
         session.add(row)
         session.flush()
         write_audit(session, actor, "assessment.record", "assessment", row.id, {"version": 1, "band": row.band})
@@ -614,7 +637,7 @@ def amend_assessment(
         )
         _apply_validated(row, valid)
         _apply_score(row, result)
-        _apply_risk(row, risk_fn(valid, result) if risk_fn is not None else None)
+        _apply_risk(row, _risk(risk_fn, valid, result, row))
         session.add(row)
         session.flush()
         write_audit(

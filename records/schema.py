@@ -52,6 +52,16 @@ class Clinician(Base):
     display_name: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime]
+    # Sign-in (migration 0002; see records.accounts). A clinician added before
+    # accounts existed has no password hash and cannot sign in until one is set.
+    #: argon2id hash (PHC string); never the password.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Failed sign-ins since the last success or lock.
+    failed_attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0", default=0)
+    locked_until: Mapped[datetime | None]
+    #: Set when an admin disables the account; the row (and its history) stays.
+    disabled_at: Mapped[datetime | None]
+    clinic: Mapped[str | None] = mapped_column(sa.String(200))
 
 
 class Patient(Base):

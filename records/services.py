@@ -27,7 +27,18 @@ from .assessments import (
     start_assessment,
     stop_assessment,
 )
+from .accounts import (
+    add_user,
+    authenticate,
+    disable_user,
+    enable_user,
+    has_admin,
+    list_users,
+    session_expired,
+    set_password,
+)
 from .audit import list_audit
+from .backup import backup, restore
 from .db import Database
 from .falls import labelled_outcomes, list_falls, record_fall
 from .model_store import (
@@ -41,6 +52,30 @@ from .patients import add_clinician, add_patient, ensure_clinician, get_patient,
 from .schema import Base
 
 
+def import_csv(db: Database, path, *, actor: str):
+    """Import patients and past assessments from a CSV file, all rows or none.
+
+    See :func:`records.exchange.import_csv` (imported on first use: it needs pandas).
+    """
+    from .exchange import import_csv as run
+
+    return run(db, path, actor=actor)
+
+
+def export_csv(db: Database, out_path, *, actor: str):
+    """Export patients and current final assessments to CSV (:func:`records.exchange.export_csv`)."""
+    from .exchange import export_csv as run
+
+    return run(db, out_path, actor=actor)
+
+
+def export_fhir(db: Database, mrn: str, out_path, *, actor: str) -> int:
+    """Write a patient's FHIR R4(B) Bundle to a JSON file (:func:`records.fhir.export_fhir`)."""
+    from .fhir import export_fhir as run
+
+    return run(db, mrn, out_path, actor=actor)
+
+
 def count_rows(db: Database) -> dict[str, int]:
     """Number of rows in every table, by table name (for tests and diagnostics)."""
     with db.session() as session:
@@ -51,6 +86,8 @@ def count_rows(db: Database) -> dict[str, int]:
 
 
 __all__ = [
+    "add_user", "authenticate", "backup", "disable_user", "enable_user", "export_csv", "export_fhir",
+    "has_admin", "import_csv", "list_users", "restore", "session_expired", "set_password",
     "activate_model_version", "active_model_version", "add_clinician", "add_patient",
     "amend_assessment", "assessment_versions", "count_rows", "ensure_clinician",
     "final_assessments", "finalize_assessment", "get_assessment", "get_model_version", "get_patient", "history",

@@ -310,3 +310,140 @@ def test_report_bad_input(capsys, db, tmp_path, monkeypatch, argv, field):
     code, _, err = run(capsys, *argv, "--db", db)
     assert code == 2 and field in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.pdf").exists()
+
+
+# --------------------------------------------------------------------------- model
+
+RISK_FIELDS = {"probability", "probability_low", "probability_high", "risk_category", "model_version"}
+
+
+def test_score_json_has_the_model_fields(capsys):
+    code, out, err = run(capsys, "score", "--age", "78", "--sex", "female", "--trial", "5.2", "--trial", "5.6", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert RISK_FIELDS <= data.keys()
+    assert 0 < data["probability_low"] < data["probability"] < data["probability_high"] < 1
+    assert data["risk_category"] in {"low", "moderate", "high"}
+    assert data["model_version"] == "evidence-1.0.0"
+    assert data["risk_thresholds"]["low_below"] < data["risk_thresholds"]["high_at_or_above"]
+
+
+def _probability(capsys, *extra):
+    code, out, err = run(capsys, "score", "--trial", "5.4", "--json", *extra)
+    assert code == 0, err
+    return json.loads(out)["probability"]
+
+
+def test_score_predictors_move_the_probability_the_published_way(capsys):
+    unknown = _probability(capsys)
+    no_falls, fell = _probability(capsys, "--prior-falls", "0"), _probability(capsys, "--prior-falls", "1")
+    assert no_falls < unknown < fell
+    assert _probability(capsys, "--walking-aid", "no") < unknown < _probability(capsys, "--walking-aid", "yes")
+    # a clinic with a higher pre-test rate gets a higher probability, all else equal
+    assert _probability(capsys, "--base-rate", "0.5") > unknown
+    slow = json.loads(run(capsys, "score", "--trial", "8.0", "--json")[1])["probability"]
+    assert slow >= unknown
+
+
+def test_score_steadi_options_are_scored(capsys):
+    code, out, _ = run(capsys, "score", "--age", "72", "--sex", "male", "--trial", "5", "--tug", "13.5",
+                       "--chair-stand", "10", "--tandem", "12", "--stay-independent", "5", "--json")
+    items = {s["item"]: s["at_risk"] for s in json.loads(out)["steadi"]}
+    assert items == {"stay_independent": True, "tug_seconds": True, "chair_stand_count": True, "tandem_seconds": False}
+
+
+def test_population_without_faller_data_gets_no_probability_and_says_why(capsys):
+    code, out, _ = run(capsys, "score", "--population", "stroke", "--trial", "9", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["probability"] is None and data["risk_category"] is None
+    assert "Kapan 2023" in data["risk_note"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--prior-falls", "many"], "--prior-falls"),
+        (["--walking-aid", "sometimes"], "--walking-aid"),
+        (["--base-rate", "1.2"], "--base-rate"),
+        (["--base-rate", "0"], "--base-rate"),
+        (["--tug", "0.1"], "steadi.tug_seconds"),
+        (["--stay-independent", "15"], "steadi.stay_independent_score"),
+    ],
+)
+def test_score_bad_model_inputs(capsys, argv, field):
+    code, out, err = run(capsys, "score", "--trial", "5", *argv)
+    assert code == 2 and out == "" and field in err and len(err.strip().splitlines()) == 1
+
+
+def test_batch_has_model_columns_and_base_rate_applies_to_every_row(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("trial_1,prior_falls,walking_aid\n5.4,,\n5.4,1,yes\n9.0,0,no\n")
+    plain, shifted = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run(capsys, "score", "--csv", str(src), "--out", str(plain))[0] == 0
+    assert run(capsys, "score", "--csv", str(src), "--out", str(shifted), "--base-rate", "0.5")[0] == 0
+    a, b = pd.read_csv(plain), pd.read_csv(shifted)
+    assert RISK_FIELDS <= set(a.columns)
+    assert (b["probability"] > a["probability"]).all()
+    single = json.loads(run(capsys, "score", "--trial", "5.4", "--prior-falls", "1", "--walking-aid", "yes", "--json")[1])
+    assert a["probability"][1] == pytest.approx(single["probability"], abs=1e-4)
+
+
+def test_batch_bad_model_column_names_line(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("trial_1,walking_aid\n5,yes\n5,no\n5,maybe\n")
+    out = tmp_path / "o.csv"
+    code, _, err = run(capsys, "score", "--csv", str(src), "--out", str(out))
+    assert code == 2 and "walking_aid" in err and "line 4" in err and not out.exists()
+
+
+def test_assess_records_the_model_version_and_probability(capsys, db):
+    run(capsys, "patient", "add", "--db", db, "--mrn", "P1", "--given", "Ana", "--family", "Ruiz",
+        "--birth-date", "1948-03-02", "--sex", "female")
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "P1", "--trial", "6.0", "--prior-falls", "2+",
+                         "--walking-aid", "yes", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["model_version"] == "evidence-1.0.0" and data["risk_category"] in {"moderate", "high"}
+    history = json.loads(run(capsys, "history", "--db", db, "--mrn", "P1", "--json")[1])
+    assert history[0]["probability"] == pytest.approx(data["probability"])
+
+
+def test_model_list_activate_card_and_recalibrate_needs_outcomes(capsys, db):
+    code, out, _ = run(capsys, "model", "list", "--db", db, "--json")
+    versions = json.loads(out)
+    assert [(v["version"], v["active"]) for v in versions] == [("evidence-1.0.0", True)]
+    code, out, _ = run(capsys, "model", "card", "--db", db)
+    assert code == 0 and "not been validated prospectively" in out
+    code, _, err = run(capsys, "model", "recalibrate", "--db", db)
+    assert code == 2 and "outcomes" in err and "more" in err
+    code, _, err = run(capsys, "model", "activate", "--db", db, "no-such-version")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_model_recalibrate_and_activate_with_enough_outcomes(capsys, db):
+    from datetime import timedelta
+
+    from records import services
+    from records.db import open_database
+
+    store = open_database(f"sqlite:///{db}")
+    rng = __import__("random").Random(3)
+    day = date(2024, 1, 10)
+    for i in range(130):
+        mrn = f"O{i}"
+        services.add_patient(store, mrn=mrn, given_name="A", family_name=f"P{i}", birth_date=date(1945, 1, 1),
+                             sex="female")
+        seconds = round(rng.uniform(3.5, 9.5), 2)
+        services.record_assessment(store, mrn, {"trials": [seconds], "assessed_on": day})
+        if rng.random() < min(0.9, (seconds - 3) / 7):
+            services.record_fall(store, mrn, occurred_on=day + timedelta(days=100))
+    code, out, err = run(capsys, "model", "recalibrate", "--db", db, "--json")
+    assert code == 0, err
+    new = json.loads(out)
+    assert new["parent_version"] == "evidence-1.0.0" and new["kind"] == "recalibrated"
+    assert "log_loss" in json.dumps(new["local"]) and "brier" in json.dumps(new["local"])
+    versions = json.loads(run(capsys, "model", "list", "--db", db, "--json")[1])
+    assert [v["active"] for v in versions if v["version"] == new["version"]] == [False]  # admin activates
+    assert run(capsys, "model", "activate", "--db", db, new["version"])[0] == 0
+    scored = json.loads(run(capsys, "score", "--db", db, "--trial", "5", "--json")[1])
+    assert scored["model_version"] == new["version"]

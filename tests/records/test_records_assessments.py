@@ -120,14 +120,14 @@ def test_change_is_against_the_latest_earlier_final_assessment(db, patient):
 def test_record_assessment_in_one_call_with_a_risk_hook(db, patient):
     seen = []
 
-    def risk_fn(assessment, result):
-        seen.append((assessment.age, assessment.sex.value, result.mean_seconds))
+    def risk_fn(assessment, result, predictors):
+        seen.append((assessment.age, assessment.sex.value, result.mean_seconds, dict(predictors)))
         return {"probability": 0.42, "model_version": "evidence-1", "extra": "ignored"}
 
     raw = {"trials": [{"seconds": 6.0, "steps": 9}, 6.4], "assessed_on": ASSESSED_ON, "steadi": STEADI,
            "prior_falls": "2+", "walking_aid": "yes", "footwear": "shoes"}
     view, result = svc.record_assessment(db, "M1", raw, risk_fn=risk_fn, actor="bob")
-    assert seen == [(74, "female", 6.2)]
+    assert seen == [(74, "female", 6.2, {"prior_falls": 2, "walking_aid": True})]
     assert view.score == result.to_dict()
     assert (view.probability, view.model_version, view.probability_low) == (0.42, "evidence-1", None)
     assert (view.prior_falls, view.walking_aid, view.version, view.created_by) == (2, True, 1, "bob")

@@ -38,7 +38,7 @@ def _new_patient(**changes):
 
 def _risk(risk):
     return lambda db, ids: svc.record_assessment(
-        db, "M1", {"trials": [6.0], "assessed_on": ASSESSED_ON}, risk_fn=lambda a, s: risk
+        db, "M1", {"trials": [6.0], "assessed_on": ASSESSED_ON}, risk_fn=lambda a, s, p: risk
     )
 
 

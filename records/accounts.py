@@ -1,0 +1,518 @@
+"""Clinician accounts: argon2 passwords, roles, lockout, disabling, session timeout.
+
+There is no default password and no default account: on first run the app
+asks for the first administrator (:func:`has_admin` is False until one
+exists). Every sign-in attempt, successful or not, writes an audit row with
+the username and the outcome, never the password.
+
+A clinician row created before accounts existed (``add_clinician``,
+``ensure_clinician``) has no password hash and cannot sign in until
+:func:`add_user` or :func:`set_password` gives it one; its history stays.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from assessment.errors import InputError
+
+from .audit import now as utc_now
+from .audit import write_audit
+from .db import Database
+from .errors import Conflict, NotFound
+from .schema import Clinician
+from .validation import validate_name, validate_role, validate_username
+from .views import ClinicianView, utc
+
+#: Shortest password accepted, characters (product policy, issue 6).
+PASSWORD_MIN_LENGTH = 12
+#: Longest password accepted, characters (bounds the hashing work per attempt).
+PASSWORD_MAX_LENGTH = 1024
+#: Failed sign-ins in a row that lock an account.
+MAX_FAILED_SIGN_INS = 5
+#: How long a locked account stays locked, minutes.
+LOCKOUT_MINUTES = 15
+#: Environment variable: minutes of inactivity after which a signed-in session ends.
+SESSION_TIMEOUT_ENV = "STEPBACK_SESSION_TIMEOUT_MINUTES"
+#: Default session timeout, minutes.
+DEFAULT_SESSION_TIMEOUT_MINUTES = 15
+#: Allowed session timeouts, minutes (one minute to one day).
+SESSION_TIMEOUT_RANGE = (1, 24 * 60)
+#: The actor of actions run from the local command line (which holds the database file).
+SYSTEM_ACTOR = "system"
+#: Clinic names: 1–200 characters.
+CLINIC_MAX = 200
+
+PASSWORD_POLICY = (
+    f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters, not the username, "
+    "not one character repeated"
+)
+_GENERIC_FAILURE = "the username or password is not correct"
+
+
+class SignInError(InputError):
+    """A sign-in was refused; ``message`` is safe to show on the login page."""
+
+
+class AccountLocked(SignInError):
+    """Too many failed sign-ins; ``locked_until`` says when the lock ends (UTC)."""
+
+    def __init__(self, field: str, message: str, locked_until: datetime) -> None:
+        super().__init__(field, message)
+        self.locked_until = locked_until
+
+
+class AccountDisabled(SignInError):
+    """An administrator disabled the account."""
+
+
+class NotAllowed(InputError):
+    """The acting user may not do this (only administrators manage accounts)."""
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """A clinician account as an administrator sees it (never the hash)."""
+
+    username: str
+    display_name: str
+    role: str
+    clinic: str | None
+    has_password: bool
+    failed_attempts: int
+    locked_until: datetime | None
+    disabled_at: datetime | None
+    created_at: datetime
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
+
+    @classmethod
+    def of(cls, row: Clinician) -> AccountView:
+        return cls(
+            row.username, row.display_name, row.role, row.clinic, row.password_hash is not None,
+            row.failed_attempts, utc(row.locked_until), utc(row.disabled_at), utc(row.created_at),
+        )
+
+
+# ------------------------------------------------------------------ helpers
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)."""
+    return PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown usernames, so timing does not tell them apart."""
+    return _hasher().hash("stepback-no-such-user-placeholder")
+
+
+def validate_password(password: Any, username: str | None = None) -> str:
+    """Check a new password against the policy; return it unchanged.
+
+    Parameters
+    ----------
+    password : str
+    username : str, optional
+        The password may not equal it (ignoring case).
+
+    Raises
+    ------
+    InputError
+        ``InputError("password", ...)`` stating the policy.
+    """
+    if not isinstance(password, str):
+        raise InputError("password", f"a password is required; allowed: {PASSWORD_POLICY}")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise InputError("password", f"{len(password)} characters is too short; allowed: {PASSWORD_POLICY}")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise InputError("password", f"{len(password)} characters is too long; allowed: {PASSWORD_POLICY}")
+    if username is not None and password.strip().casefold() == username.casefold():
+        raise InputError("password", f"must not be the username; allowed: {PASSWORD_POLICY}")
+    if len(set(password)) == 1:
+        raise InputError("password", f"is one character repeated; allowed: {PASSWORD_POLICY}")
+    return password
+
+
+def _clinic(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value.strip()) > CLINIC_MAX:
+        raise InputError("clinic", f"allowed: text of 1 to {CLINIC_MAX} characters, or leave it out")
+    return value.strip()
+
+
+def _now(value: datetime | None) -> datetime:
+    if value is None:
+        return utc_now()
+    if not isinstance(value, datetime):
+        raise InputError("now", "allowed: a datetime")
+    return utc(value)
+
+
+def _row(session: Session, username: str, *, lock: bool = False) -> Clinician | None:
+    query = sa.select(Clinician).where(Clinician.username == username)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _active_admins(session: Session) -> int:
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(Clinician).where(
+            Clinician.role == "admin",
+            Clinician.disabled_at.is_(None),
+            Clinician.password_hash.is_not(None),
+        )
+    )
+
+
+def _require_admin(session: Session, actor: str, action: str) -> None:
+    """Only an enabled admin (or the local command line) manages accounts."""
+    if actor == SYSTEM_ACTOR:
+        return
+    row = _row(session, actor)
+    if row is None or row.role != "admin" or row.disabled_at is not None or row.password_hash is None:
+        raise NotAllowed("actor", f"{actor} may not {action}; allowed: an administrator")
+
+
+# ----------------------------------------------------------------- services
+
+
+def has_admin(db: Database) -> bool:
+    """True when an enabled administrator with a password exists.
+
+    The first run of the app asks for the first administrator while this is
+    False.
+    """
+    with db.session() as session:
+        return _active_admins(session) > 0
+
+
+def add_user(
+    db: Database,
+    *,
+    username: str,
+    password: str,
+    role: str = "clinician",
+    display_name: str | None = None,
+    clinic: str | None = None,
+    actor: str,
+) -> ClinicianView:
+    """Create a clinician account with an argon2 password hash.
+
+    Parameters
+    ----------
+    db : Database
+    username : str
+        1–64 of letters, digits, ``_ . @ -``; unique. A clinician row that
+        predates accounts (no password) is given this password and role.
+    password : str
+        :data:`PASSWORD_POLICY` (at least :data:`PASSWORD_MIN_LENGTH`
+        characters). Only its hash is stored.
+    role : str
+        ``clinician`` or ``admin``. While no administrator exists, the
+        account created must be an ``admin`` (the first run).
+    display_name : str, optional
+        Name on reports; default the username.
+    clinic : str, optional
+        Up to 200 characters.
+    actor : str
+        An enabled administrator, or ``system`` (the local command line),
+        or anyone while no administrator exists yet.
+
+    Raises
+    ------
+    InputError
+        ``password`` against the policy, or another field at fault.
+    Conflict
+        When an account with this username (and a password) exists.
+    NotAllowed
+        When ``actor`` is not an administrator.
+    """
+    username = validate_username(username)
+    password = validate_password(password, username)
+    role = validate_role(role)
+    given_name = None if display_name is None else validate_name(display_name, "display_name")
+    clinic = _clinic(clinic)
+    password_hash = _hasher().hash(password)
+    with db.session() as session:
+        if _active_admins(session) == 0:
+            if role != "admin":
+                raise InputError("role", "no administrator exists yet; allowed: admin (the first account)")
+        else:
+            _require_admin(session, actor, "add accounts")
+        row = _row(session, username, lock=True)
+        legacy = row is not None
+        if row is not None and row.password_hash is not None:
+            raise Conflict("username", f"{username} already exists")
+        if row is None:
+            row = Clinician(username=username, display_name=given_name or username, role=role, created_at=utc_now())
+            session.add(row)
+        else:
+            row.role = role
+            row.display_name = given_name or row.display_name
+        row.password_hash = password_hash
+        row.failed_attempts = 0
+        row.locked_until = None
+        row.clinic = clinic
+        session.flush()
+        write_audit(session, actor, "user.create", "clinician", row.id, {"role": role, "existing_row": legacy})
+        return ClinicianView.of(row)
+
+
+def set_password(db: Database, username: str, *, password: str, actor: str) -> None:
+    """Set a new password (and clear any lock).
+
+    Parameters
+    ----------
+    db : Database
+    username : str
+    password : str
+        :data:`PASSWORD_POLICY`.
+    actor : str
+        The user themself, an administrator, or ``system``.
+
+    Raises
+    ------
+    NotFound, NotAllowed, InputError
+    """
+    username = validate_username(username)
+    password = validate_password(password, username)
+    password_hash = _hasher().hash(password)
+    with db.session() as session:
+        row = _row(session, username, lock=True)
+        if row is None:
+            raise NotFound("username", f"no account {username}")
+        if actor != username:
+            _require_admin(session, actor, "set another user's password")
+        row.password_hash = password_hash
+        row.failed_attempts = 0
+        row.locked_until = None
+        write_audit(session, actor, "user.set_password", "clinician", row.id)
+
+
+def authenticate(db: Database, username: str, password: str, *, now: datetime | None = None) -> ClinicianView:
+    """Sign in: check the password and the account's state.
+
+    After :data:`MAX_FAILED_SIGN_INS` failures in a row the account is
+    locked for :data:`LOCKOUT_MINUTES` minutes; while locked even the right
+    password is refused. A success clears the count. Every attempt writes an
+    audit row (``user.sign_in`` or ``user.sign_in_failed`` with a reason
+    code), committed even when the sign-in is refused.
+
+    Parameters
+    ----------
+    db : Database
+    username, password : str
+    now : datetime, optional
+        The time of the attempt (tests inject it); default the current UTC time.
+
+    Returns
+    -------
+    ClinicianView
+        The signed-in clinician.
+
+    Raises
+    ------
+    AccountLocked
+        Locked; ``locked_until`` says until when.
+    AccountDisabled
+        An administrator disabled the account.
+    SignInError
+        Unknown username, wrong password, or no password set (one message
+        for all three, so the page does not reveal which usernames exist).
+    """
+    when = _now(now)
+    try:
+        name = validate_username(username)
+    except InputError:
+        name = None
+    text = password if isinstance(password, str) and len(password) <= PASSWORD_MAX_LENGTH else None
+    error: SignInError | None = None
+    with db.session() as session:
+        row = _row(session, name, lock=True) if name is not None else None
+        if row is None or row.password_hash is None:
+            if text is not None:
+                _verify(_dummy_hash(), text)  # same work as a real check
+            reason = "unknown_user" if row is None else "no_password"
+            error = SignInError("password", _GENERIC_FAILURE)
+        elif row.disabled_at is not None:
+            reason = "disabled"
+            error = AccountDisabled("username", "this account is disabled; ask an administrator")
+        elif row.locked_until is not None and utc(row.locked_until) > when:
+            reason = "locked"
+            until = utc(row.locked_until)
+            error = AccountLocked(
+                "username",
+                f"too many failed sign-ins; locked until {until:%H:%M} UTC "
+                f"({LOCKOUT_MINUTES} minutes after the {MAX_FAILED_SIGN_INS}th)",
+                until,
+            )
+        elif text is None or not _verify(row.password_hash, text):
+            reason = "wrong_password"
+            row.failed_attempts = (row.failed_attempts or 0) + 1
+            if row.failed_attempts >= MAX_FAILED_SIGN_INS:
+                row.locked_until = when + timedelta(minutes=LOCKOUT_MINUTES)
+                row.failed_attempts = 0
+                reason = "wrong_password_locked"
+                error = AccountLocked(
+                    "username",
+                    f"{MAX_FAILED_SIGN_INS} failed sign-ins; locked for {LOCKOUT_MINUTES} minutes",
+                    row.locked_until,
+                )
+            else:
+                error = SignInError("password", _GENERIC_FAILURE)
+        else:
+            reason = "ok"
+            row.failed_attempts = 0
+            row.locked_until = None
+            if _hasher().check_needs_rehash(row.password_hash):
+                row.password_hash = _hasher().hash(text)
+        actor = name if name is not None else SYSTEM_ACTOR
+        detail: dict[str, Any] = {"reason": reason}
+        if name is None:
+            detail["username_valid"] = False
+        if row is not None and reason.startswith("wrong_password"):
+            detail["failed_attempts"] = row.failed_attempts
+        action = "user.sign_in" if error is None else "user.sign_in_failed"
+        write_audit(session, actor, action, "clinician", row.id if row is not None else None, detail)
+        view = ClinicianView.of(row) if error is None else None
+    if error is not None:  # raised after the commit, so the count and the audit row are kept
+        raise error
+    return view
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except VerifyMismatchError:
+        return False
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def disable_user(db: Database, username: str, *, actor: str, now: datetime | None = None) -> AccountView:
+    """Disable an account: it can no longer sign in; its row and history stay.
+
+    Parameters
+    ----------
+    db : Database
+    username : str
+    actor : str
+        An enabled administrator, or ``system``.
+    now : datetime, optional
+
+    Raises
+    ------
+    NotFound, NotAllowed
+    Conflict
+        When it is already disabled, or is the last enabled administrator.
+    """
+    username = validate_username(username)
+    when = _now(now)
+    with db.session() as session:
+        _require_admin(session, actor, "disable accounts")
+        row = _row(session, username, lock=True)
+        if row is None:
+            raise NotFound("username", f"no account {username}")
+        if row.disabled_at is not None:
+            raise Conflict("username", f"{username} is already disabled")
+        if row.role == "admin" and row.password_hash is not None and _active_admins(session) <= 1:
+            raise Conflict("username", f"{username} is the last administrator; add another first")
+        row.disabled_at = when
+        write_audit(session, actor, "user.disable", "clinician", row.id, {"role": row.role})
+        return AccountView.of(row)
+
+
+def enable_user(db: Database, username: str, *, actor: str) -> AccountView:
+    """Re-enable a disabled account (and clear any lock).
+
+    Raises
+    ------
+    NotFound, NotAllowed
+    Conflict
+        When it is not disabled.
+    """
+    username = validate_username(username)
+    with db.session() as session:
+        _require_admin(session, actor, "enable accounts")
+        row = _row(session, username, lock=True)
+        if row is None:
+            raise NotFound("username", f"no account {username}")
+        if row.disabled_at is None:
+            raise Conflict("username", f"{username} is not disabled")
+        row.disabled_at = None
+        row.failed_attempts = 0
+        row.locked_until = None
+        write_audit(session, actor, "user.enable", "clinician", row.id)
+        return AccountView.of(row)
+
+
+def list_users(db: Database) -> list[AccountView]:
+    """Every account (enabled and disabled), by username."""
+    with db.session() as session:
+        return [AccountView.of(r) for r in session.scalars(sa.select(Clinician).order_by(Clinician.username))]
+
+
+# ------------------------------------------------------------------ sessions
+
+
+def session_timeout_minutes(environ: Mapping[str, str] | None = None) -> int:
+    """The session timeout: ``$STEPBACK_SESSION_TIMEOUT_MINUTES``, else 15.
+
+    Parameters
+    ----------
+    environ : Mapping, optional
+        Default ``os.environ``.
+
+    Raises
+    ------
+    InputError
+        When the variable is set but not a whole number from 1 to 1440.
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(SESSION_TIMEOUT_ENV)
+    if raw is None or not raw.strip():
+        return DEFAULT_SESSION_TIMEOUT_MINUTES
+    lo, hi = SESSION_TIMEOUT_RANGE
+    text = raw.strip()
+    if not text.isdigit() or not lo <= int(text) <= hi:
+        raise InputError(SESSION_TIMEOUT_ENV, f"{text[:20]!r} is not allowed; allowed: a whole number of minutes from {lo} to {hi}")
+    return int(text)
+
+
+def session_expired(last_seen: datetime | None, now: datetime, timeout_minutes: int | None = None) -> bool:
+    """True when a signed-in session has been idle for the timeout or longer.
+
+    Pure: no database, no clock.
+
+    Parameters
+    ----------
+    last_seen : datetime or None
+        The session's last activity; None (never seen) counts as expired.
+    now : datetime
+        The current time. Naive datetimes are taken as UTC.
+    timeout_minutes : int, optional
+        Default :func:`session_timeout_minutes` (the environment, else 15).
+    """
+    if last_seen is None:
+        return True
+    minutes = session_timeout_minutes() if timeout_minutes is None else timeout_minutes
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+        raise InputError("timeout_minutes", "allowed: a whole number of minutes, 1 or more")
+    return utc(now) - utc(last_seen) >= timedelta(minutes=minutes)
