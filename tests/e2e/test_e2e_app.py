@@ -1,0 +1,165 @@
+"""End to end in headless Chromium: sign in, add a patient, run a 3MBW with the
+in-browser stopwatch, finalize, download the patient PDF and read it."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+from pypdf import PdfReader
+
+from assessment.protocol import SETUP_CHECKLIST
+from records import services
+from records.db import open_database
+
+from conftest import ARTIFACTS
+
+pytestmark = pytest.mark.e2e
+
+#: A recorded stopwatch time must match the interval between the two taps as
+#: the browser saw them (event timestamps) to within this, seconds.
+BROWSER_TOLERANCE_S = 0.1
+#: And the wall-clock interval of the Python side around the taps, which also
+#: contains Playwright's round trips (honest but generous), seconds.
+WALL_TOLERANCE_S = 0.5
+
+#: Records the timestamp of every pointerdown the page sees (composed events
+#: cross the component's shadow root), independent of the component's code.
+TAP_RECORDER = """
+window.__taps = [];
+document.addEventListener('pointerdown', (e) => window.__taps.push(e.timeStamp), true);
+"""
+
+
+def shot(page, name):
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_idle(page):
+    """Wait until Streamlit has finished the current rerun."""
+    page.wait_for_timeout(300)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
+
+
+def radio(page, question, option):
+    group = page.get_by_role("radiogroup", name=question)
+    group.get_by_text(option, exact=True).click()
+
+
+def choose(page, label, option_text):
+    page.get_by_label(label, exact=True).first.click()
+    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
+
+
+def test_assessment_with_browser_stopwatch(page, app_server):
+    page.add_init_script(TAP_RECORDER)
+    page.goto(app_server["url"])
+    page.get_by_label("Your username").fill("jdoe")
+    page.get_by_label("Your name as printed on reports").fill("Jo Doe")
+    shot(page, "01-sign-in")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Patients").wait_for()
+
+    # add a patient
+    page.get_by_label("MRN", exact=True).fill("E2E-001")
+    page.get_by_label("Given name").fill("Ana")
+    page.get_by_label("Family name").fill("García")
+    page.get_by_role("spinbutton", name="year, Birth date").click()
+    page.keyboard.type("19460517")
+    choose(page, "Sex", "female")
+    page.get_by_role("button", name="Add patient").click()
+    page.get_by_text("Added Ana García (MRN E2E-001).").wait_for()
+    wait_idle(page)
+    shot(page, "02-patients")
+
+    # the wizard
+    page.get_by_role("button", name="New assessment").click()
+    page.get_by_role("heading", name="New assessment").wait_for()
+    page.get_by_role("button", name="Begin a new assessment").click()
+    page.get_by_text("Safety screen").first.wait_for()
+    for q in ("Can the patient stand up and walk without hands-on help?",
+              "Does the patient understand the test and agree to do it?",
+              "Is the patient free of pain and dizziness right now?"):
+        radio(page, q, "Yes")
+    for q in ("Balance disorder or vertigo?", "Neurological condition (Parkinson's, stroke, MS, other)?",
+              "Acute joint injury or joint pain?", "A fall with injury in the past 3 months?",
+              "Uses a walking aid?", "Has a treadmill with handrails at home?"):
+        radio(page, q, "No")
+    radio(page, "Falls in the past 12 months", "None")
+    shot(page, "03-safety-screen")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Set-up checklist").wait_for()
+    for item in SETUP_CHECKLIST:
+        page.get_by_text(item.text, exact=True).click()
+        wait_idle(page)
+    shot(page, "04-setup")
+    page.get_by_role("button", name="All done — continue").click()
+    page.get_by_role("heading", name="Read this to the patient").wait_for()
+    shot(page, "05-script")
+    page.get_by_role("button", name="I have read the script").click()
+    radio(page, "Practice walk", "Done")
+    wait_idle(page)
+    page.get_by_role("button", name="Start the timed walks").click()
+    page.get_by_text("Timed walk 1 of 2").wait_for()
+    wait_idle(page)
+
+    start = page.get_by_role("button", name="Start", exact=True)
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    start.wait_for()
+    shot(page, "06-stopwatch")
+
+    recorded = []
+    for walk, wait_s in ((1, 2.0), (2, 2.5)):
+        page.evaluate("window.__taps = []")
+        t0 = time.perf_counter()
+        start.click()
+        page.wait_for_timeout(wait_s * 1000)
+        stop.click()
+        wall = time.perf_counter() - t0
+        taps = page.evaluate("window.__taps")
+        page.get_by_text(f"Walk {walk} saved").first.wait_for()
+        wait_idle(page)
+        assert len(taps) == 2, taps
+        browser_interval = (taps[1] - taps[0]) / 1000.0
+        recorded.append((browser_interval, wall))
+    shot(page, "07-walks-saved")
+
+    db = open_database(app_server["db_url"])
+    try:
+        draft = services.open_drafts(db, "E2E-001")[0]
+        assert [t.timing_source for t in draft.trials] == ["stopwatch", "stopwatch"]
+        for trial, (browser_interval, wall), wait_s in zip(draft.trials, recorded, (2.0, 2.5)):
+            assert abs(trial.seconds - browser_interval) <= BROWSER_TOLERANCE_S, (trial.seconds, browser_interval)
+            assert abs(trial.seconds - wait_s) <= WALL_TOLERANCE_S, (trial.seconds, wait_s)
+            assert trial.seconds <= wall + 0.01, (trial.seconds, wall)
+    finally:
+        db.dispose()
+
+    page.get_by_role("button", name="Continue to STEADI items").click()
+    page.get_by_role("button", name="Skip STEADI").click()
+    page.get_by_role("heading", name="Review and finalize").wait_for()
+    shot(page, "08-review")
+    page.get_by_role("button", name="Finalize and see the result").click()
+    page.get_by_role("heading", name="Result").wait_for()
+    page.get_by_role("button", name="Download patient report (PDF)").wait_for()
+    wait_idle(page)
+    shot(page, "09-result")
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download patient report (PDF)").click()
+    pdf = info.value
+    data = open(pdf.path(), "rb").read()
+    assert data.startswith(b"%PDF")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert "Ana García" in text
+    mean = sum(t.seconds for t in draft.trials) / 2
+    assert f"{mean:.1f} seconds" in text, text[:500]
+
+    for name in ("History", "Clinic", "Model"):
+        page.get_by_role("link", name=name).click()
+        page.get_by_role("heading", name=name).first.wait_for()
+        wait_idle(page)
+        shot(page, f"10-{name.lower()}")

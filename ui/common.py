@@ -1,0 +1,79 @@
+"""Small widgets and helpers shared by the pages (display only, no clinical logic)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from assessment.errors import InputError
+from records import services
+
+from .resources import actor, database
+
+#: Session-state keys (UI state only: which patient/assessment is on screen).
+SELECTED_MRN = "selected_mrn"
+RESULT_ID = "result_assessment_id"
+
+#: Search results shown at once (the records search is indexed and limited).
+SEARCH_LIMIT = 50
+
+
+def show_error(exc: InputError) -> None:
+    """Show a records/assessment error naming the field at fault."""
+    st.error(f"**{exc.field}**: {exc.message}", icon=":material/error:")
+
+
+def patient_label(p) -> str:
+    """`Family, Given — MRN (born YYYY-MM-DD)` for pickers."""
+    return f"{p.family_name}, {p.given_name} — MRN {p.mrn} (born {p.birth_date.isoformat()})"
+
+
+def patient_picker(key: str, *, label: str = "Patient") -> str | None:
+    """Search box + picker over records' indexed search; returns the chosen MRN.
+
+    The choice is remembered in session state (UI state) so other pages open
+    on the same patient.
+    """
+    db = database()
+    current = st.session_state.get(SELECTED_MRN)
+    term = st.text_input(
+        f"Find {label.lower()} by name or MRN", key=f"{key}_search",
+        placeholder="e.g. Garcia or MRN prefix",
+    )
+    try:
+        found = services.list_patients(db, search=term or None, limit=SEARCH_LIMIT, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return None
+    options = {p.mrn: p for p in found}
+    if current and current not in options:
+        try:
+            options = {current: services.get_patient(db, current, actor=actor()), **options}
+        except InputError:
+            pass
+    if not options:
+        st.info("No patient matches. Add one on the Patients page.")
+        return None
+    mrns = list(options)
+    index = mrns.index(current) if current in mrns else None
+    chosen = st.selectbox(
+        label, mrns, index=index, key=f"{key}_pick",
+        format_func=lambda m: patient_label(options[m]), placeholder="Choose a patient",
+    )
+    if chosen:
+        st.session_state[SELECTED_MRN] = chosen
+    return chosen
+
+
+def seconds_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+def words(key: str | None) -> str:
+    """snake_case id → readable words."""
+    return "—" if key is None else str(key).replace("_", " ")
+
+
+def today() -> date:
+    return date.today()

@@ -1,0 +1,43 @@
+"""Glue between a finished draft and the services: risk estimate, program, reports.
+
+Pages call these so a page stays "read widgets, call one service, render".
+Nothing here holds state; every input is read back from the database. The
+clinical mappings live in one place each: the model hook in
+:func:`models.risk_function`, the program and report inputs in
+:mod:`reports.inputs`.
+"""
+
+from __future__ import annotations
+
+from assessment.program import SAFETY_SCREEN_KEYS
+from records import services
+from records.db import Database
+from records.views import AssessmentView
+from reports.inputs import program_for, report_inputs, risk_of
+
+__all__ = ["IN_TEST_KEY", "PRE_TEST_KEYS", "build_reports", "finalize", "program_for", "risk_of"]
+
+#: Safety-screen item answered from what happened in the test, not asked before it.
+IN_TEST_KEY = "needed_help_or_lost_balance_in_test"
+#: The safety-screen items asked before the test (assessment.program keys).
+PRE_TEST_KEYS: tuple[str, ...] = tuple(k for k in SAFETY_SCREEN_KEYS if k != IN_TEST_KEY)
+
+
+def finalize(db: Database, draft_id: int, model, *, actor: str) -> AssessmentView:
+    """Score the draft, add the model's estimate and close it, in one records transaction."""
+    from models import risk_function
+
+    risk_fn = risk_function(model) if model is not None else None
+    return services.finalize_assessment(db, draft_id, risk_fn=risk_fn, actor=actor)
+
+
+def build_reports(db: Database, assessment_id: int, *, actor: str, clinician: str, clinic: str | None = None):
+    """(patient_pdf, clinician_pdf, patient_model, clinician_model) for one final assessment."""
+    import reports
+
+    view = services.get_assessment(db, assessment_id, actor=actor)
+    patient = services.get_patient(db, view.mrn, actor=actor)
+    inputs = report_inputs(patient, view, services.history(db, view.mrn, actor=actor), clinician=clinician, clinic=clinic)
+    patient_model = reports.build_patient_report(**inputs)
+    clinician_model = reports.build_clinician_report(**inputs)
+    return reports.render_pdf(patient_model), reports.render_pdf(clinician_model), patient_model, clinician_model

@@ -1,0 +1,111 @@
+"""History: every assessment of a patient as a trend (cut-offs and the MDC band
+drawn) and a table, amendments shown, and falls reported at follow-up."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from assessment.errors import InputError
+from records import services
+
+from .common import RESULT_ID, patient_picker, show_error, words
+from .resources import actor, database
+
+
+def trend_chart(hist) -> alt.Chart:
+    """Mean time per visit, with the population's cut-offs and an MDC95 band
+    around the latest time (a later time outside the band is a real change)."""
+    rows = [{"date": h.assessed_on.isoformat(), "seconds": h.mean_seconds,
+             "label": f"v{h.version}" + (" (amended)" if h.amended else "")}
+            for h in hist if h.mean_seconds is not None]
+    frame = pd.DataFrame(rows)
+    layers = [
+        alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=90)).encode(
+            x=alt.X("date:T", title="Assessment date"),
+            y=alt.Y("seconds:Q", title="3MBW time, s (lower is better)", scale=alt.Scale(zero=True)),
+            tooltip=["date:T", alt.Tooltip("seconds:Q", format=".2f"), "label:N"],
+        )
+    ]
+    last = hist[-1]
+    score = last.score or {}
+    cutoffs = pd.DataFrame([{"seconds": c["seconds"], "cut-off": f"{c['side']} {c['seconds']:g} s: {c['purpose']}"}
+                            for c in score.get("cutoffs") or []])
+    if not cutoffs.empty:
+        layers.append(alt.Chart(cutoffs).mark_rule(strokeDash=[6, 4], color="#b00020").encode(
+            y="seconds:Q", tooltip=["cut-off:N"]))
+    if last.mdc95 and last.mean_seconds is not None:
+        band = pd.DataFrame({"low": [last.mean_seconds - last.mdc95], "high": [last.mean_seconds + last.mdc95]})
+        layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="#1f77b4").encode(
+            y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]))
+    return alt.layer(*layers).properties(height=320)
+
+
+def _fall_form(mrn: str) -> None:
+    with st.form("record_fall", clear_on_submit=False):
+        c1, c2 = st.columns(2)
+        occurred = c1.date_input("Date of the fall", value=None, max_value=date.today(), key="fall_date")
+        injury = c2.radio("Injured?", ["No", "Yes"], horizontal=True, key="fall_injury")
+        notes = st.text_area("Notes", key="fall_notes", max_chars=1000)
+        if st.form_submit_button("Record fall", type="primary"):
+            try:
+                services.record_fall(database(), mrn, occurred_on=occurred, injury=injury == "Yes",
+                                     notes=notes or None, actor=actor())
+            except InputError as exc:
+                show_error(exc)
+                return
+            st.success("Fall recorded.")
+
+
+def render() -> None:
+    """The History page."""
+    st.title("History")
+    mrn = patient_picker("history", label="Patient")
+    if not mrn:
+        return
+    db = database()
+    try:
+        hist = services.history(db, mrn, actor=actor())
+        falls = services.list_falls(db, mrn, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    if not hist:
+        st.info("No finalized assessment yet.")
+    else:
+        if any(h.mean_seconds is not None for h in hist):
+            st.altair_chart(trend_chart(hist), width="stretch")
+            last = hist[-1]
+            if last.mdc95:
+                st.caption(f"Shaded: the latest time ± MDC95 ({last.mdc95:.2f} s, "
+                           f"{(last.score or {}).get('mdc95_kind') or 'published'}); dashed: the population's cut-offs.")
+        table = [{"ID": h.id, "Date": h.assessed_on, "Time (s)": None if h.mean_seconds is None else round(h.mean_seconds, 2),
+                  "Band": words(h.band), "Percentile": None if h.percentile is None else round(h.percentile),
+                  "Fall risk": words(h.risk_category), "Change": words(h.change),
+                  "Stopped": words(h.stop_reason) if h.stop_reason else "",
+                  "Version": h.version, "Amendment": h.amendment_reason or ""} for h in hist]
+        event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode="single-row", key="history_table")
+        picked = event.selection.rows if event is not None else []
+        if picked:
+            chosen = hist[picked[0]]
+            if chosen.amended:
+                with st.expander(f"Versions of assessment {chosen.id}", expanded=True):
+                    for v in services.assessment_versions(db, chosen.id, actor=actor()):
+                        st.write(f"v{v.version} — {v.created_at:%Y-%m-%d %H:%M} by {v.created_by}: "
+                                 f"{'' if v.mean_seconds is None else f'{v.mean_seconds:.2f} s'}"
+                                 f"{' — ' + v.amendment_reason if v.amendment_reason else ''}"
+                                 f"{' (superseded)' if v.superseded else ''}")
+            if st.button("Open this result", key="history_open"):
+                st.session_state[RESULT_ID] = chosen.id
+                st.switch_page("ui/pages/result.py")
+    st.subheader("Falls reported at follow-up")
+    if falls:
+        st.dataframe([{"Date": f.occurred_on, "Injury": f.injury, "Notes": f.notes or "", "Reported by": f.reported_by}
+                      for f in falls], hide_index=True, width="stretch")
+    else:
+        st.write("None recorded.")
+    _fall_form(mrn)

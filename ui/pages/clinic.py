@@ -1,0 +1,3 @@
+from ui.clinic import render
+
+render()

@@ -1,0 +1,3 @@
+from ui.history import render
+
+render()

@@ -1,0 +1,3 @@
+from ui.wizard import render
+
+render()

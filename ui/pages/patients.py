@@ -1,0 +1,3 @@
+from ui.patients import render
+
+render()

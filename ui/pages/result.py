@@ -1,0 +1,3 @@
+from ui.result import render
+
+render()

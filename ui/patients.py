@@ -1,0 +1,134 @@
+"""Patients: search by name or MRN, add and edit, each patient's latest risk,
+last assessment date and whether a reassessment is due."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from assessment import POPULATION_IDS, populations
+from assessment.errors import InputError
+from records import services
+
+from . import flow
+from .common import SELECTED_MRN, show_error, words
+from .resources import actor, database
+
+#: Rows shown per search (each row reads that patient's history).
+PAGE_SIZE = 20
+SEXES = ["female", "male"]
+#: One-shot confirmation shown after a rerun (UI state).
+FLASH = "patients_flash"
+
+
+def patient_summary(db, mrn: str) -> dict:
+    """Latest final assessment's date, band, risk and the reassessment date."""
+    hist = services.history(db, mrn, actor=actor())
+    if not hist:
+        return {"Last assessment": None, "Time (s)": None, "Risk": "not assessed", "Reassess on": None, "Due": True}
+    last = hist[-1]
+    due_on = flow.program_for(last).reassess_on
+    risk = words(last.risk_category) if last.risk_category else (words(last.band) + " (band)" if last.band else "—")
+    return {"Last assessment": last.assessed_on, "Time (s)": None if last.mean_seconds is None else round(last.mean_seconds, 2),
+            "Risk": risk, "Reassess on": due_on, "Due": due_on <= date.today()}
+
+
+def _add_form() -> None:
+    pops = populations()
+    with st.form("add_patient", clear_on_submit=False):
+        c1, c2, c3 = st.columns(3)
+        mrn = c1.text_input("MRN", key="add_mrn")
+        given = c2.text_input("Given name", key="add_given")
+        family = c3.text_input("Family name", key="add_family")
+        c4, c5, c6 = st.columns(3)
+        birth = c4.date_input("Birth date", value=None, min_value=date(1900, 1, 1), max_value=date.today(), key="add_birth")
+        sex = c5.selectbox("Sex", SEXES, index=None, key="add_sex")
+        population = c6.selectbox("Population", POPULATION_IDS, format_func=lambda p: pops[p].label, key="add_pop")
+        if st.form_submit_button("Add patient", type="primary"):
+            try:
+                p = services.add_patient(database(), mrn=mrn, given_name=given, family_name=family,
+                                         birth_date=birth, sex=sex, population=population, actor=actor())
+            except InputError as exc:
+                show_error(exc)
+                return
+            st.session_state[SELECTED_MRN] = p.mrn
+            st.session_state[FLASH] = f"Added {p.given_name} {p.family_name} (MRN {p.mrn})."
+            for key in ("add_mrn", "add_given", "add_family", "add_birth", "add_sex"):
+                st.session_state.pop(key, None)
+            st.rerun()
+
+
+def _edit_form(mrn: str) -> None:
+    db = database()
+    pops = populations()
+    try:
+        p = services.get_patient(db, mrn, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    with st.form(f"edit_{mrn}"):
+        c1, c2 = st.columns(2)
+        given = c1.text_input("Given name", value=p.given_name)
+        family = c2.text_input("Family name", value=p.family_name)
+        c3, c4, c5 = st.columns(3)
+        birth = c3.date_input("Birth date", value=p.birth_date, min_value=date(1900, 1, 1), max_value=date.today())
+        sex = c4.selectbox("Sex", SEXES, index=SEXES.index(p.sex) if p.sex in SEXES else None)
+        population = c5.selectbox("Population", POPULATION_IDS, index=list(POPULATION_IDS).index(p.population),
+                                  format_func=lambda x: pops[x].label)
+        if st.form_submit_button("Save changes"):
+            changes = {k: v for k, v in {"given_name": given, "family_name": family, "birth_date": birth,
+                                         "sex": sex, "population": population}.items()
+                       if v != getattr(p, k)}
+            if not changes:
+                st.info("Nothing changed.")
+                return
+            try:
+                services.update_patient(db, mrn, actor=actor(), **changes)
+            except InputError as exc:
+                show_error(exc)
+                return
+            st.success("Saved.")
+
+
+def render() -> None:
+    """The Patients page."""
+    st.title("Patients")
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH), icon=":material/check:")
+    db = database()
+    term = st.text_input("Search by name or MRN", key="patients_search", placeholder="Type a name or the start of an MRN")
+    try:
+        found = services.list_patients(db, search=term or None, limit=PAGE_SIZE, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        found = []
+    if found:
+        rows = []
+        for p in found:
+            rows.append({"MRN": p.mrn, "Name": f"{p.family_name}, {p.given_name}", "Born": p.birth_date,
+                         "Population": p.population, **patient_summary(db, p.mrn)})
+        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode="single-row", key="patients_table",
+                             column_config={"Due": st.column_config.CheckboxColumn("Reassessment due")})
+        st.caption(f"Showing up to {PAGE_SIZE} matches, in name order. Type more of the name to narrow.")
+        picked = event.selection.rows if event is not None else []
+        if picked:
+            st.session_state[SELECTED_MRN] = found[picked[0]].mrn
+    else:
+        st.info("No patient matches." if term else "No patients yet: add the first one below.")
+    mrn = st.session_state.get(SELECTED_MRN)
+    if mrn:
+        st.subheader(f"Selected: MRN {mrn}")
+        c1, c2, c3 = st.columns(3)
+        if c1.button("New assessment", type="primary", icon=":material/directions_walk:", key="go_new"):
+            st.switch_page("ui/pages/new_assessment.py")
+        if c2.button("History", icon=":material/timeline:", key="go_history"):
+            st.switch_page("ui/pages/history.py")
+        if c3.button("Latest result", icon=":material/assignment:", key="go_result"):
+            st.session_state.pop("result_assessment_id", None)
+            st.switch_page("ui/pages/result.py")
+        with st.expander("Edit patient details"):
+            _edit_form(mrn)
+    with st.expander("Add a patient", expanded=not found and not term):
+        _add_form()

@@ -1,0 +1,195 @@
+"""Result: time, speed, band, percentile picture, risk in plain words, change
+against the MDC95, the safe starting program and both reports (preview and
+download)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from assessment.errors import InputError
+from assessment.protocol import STOP_REASON_TEXT, StopReason
+from records import services
+from reports.patient import meaning
+
+from . import flow
+from .common import RESULT_ID, SELECTED_MRN, patient_picker, seconds_text, show_error, words
+from .resources import actor, database
+
+CHANGE_TEXT = {
+    "improved": "Real improvement (faster by at least the MDC95)",
+    "worse": "Real decline (slower by at least the MDC95)",
+    "no_real_change": "Within measurement error (change smaller than the MDC95)",
+}
+
+
+def _pick_assessment() -> int | None:
+    aid = st.session_state.get(RESULT_ID)
+    qp = st.query_params.get("assessment")
+    if aid is None and qp and qp.isdigit():
+        aid = int(qp)
+    if aid is not None:
+        return aid
+    mrn = patient_picker("result", label="Patient")
+    if not mrn:
+        return None
+    try:
+        hist = services.history(database(), mrn, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return None
+    if not hist:
+        st.info("This patient has no finalized assessment yet.")
+        return None
+    return hist[-1].id
+
+
+def percentile_text(percentile: float) -> str:
+    """Percentile for display: '<1' and '>99' at the ends, whole numbers otherwise."""
+    if percentile < 1:
+        return "<1"
+    if percentile > 99:
+        return ">99"
+    return f"{percentile:.0f}"
+
+
+def percentile_picture(percentile: float) -> alt.Chart:
+    """A 0–100 strip (fastest to slowest quarter of the cohort) with the patient's place."""
+    parts = ["fastest quarter", "second quarter", "third quarter", "slowest quarter"]
+    strip = pd.DataFrame({"start": [0, 25, 50, 75], "end": [25, 50, 75, 100], "part": parts})
+    base = alt.Chart(strip).mark_rect(height=28).encode(
+        x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100]), title=None),
+        x2="end:Q",
+        color=alt.Color("part:N", legend=None,
+                        scale=alt.Scale(domain=parts, range=["#cfe8d2", "#e9f0c9", "#f7dfc2", "#f3c6c0"])),
+        tooltip=["part"],
+    )
+    left = percentile < 50
+    marker = alt.Chart(pd.DataFrame({"p": [percentile], "label": [f"This patient: {percentile_text(percentile)}"]}))
+    rule = marker.mark_rule(color="#111", strokeWidth=4).encode(x="p:Q")
+    text = marker.mark_text(dy=-24, dx=6 if left else -6, align="left" if left else "right", fontSize=14,
+                            fontWeight="bold").encode(x="p:Q", text="label:N")
+    return (base + rule + text).properties(height=90)
+
+
+def _risk_block(view) -> None:
+    if view.probability is None:
+        st.info("No model probability for this assessment (no valid timed walk, no model for this population, "
+                "or no model installed). The 3MBW band above is the guide.")
+        return
+    pct = round(100 * view.probability)
+    low = round(100 * view.probability_low) if view.probability_low is not None else None
+    high = round(100 * view.probability_high) if view.probability_high is not None else None
+    rng = f" (likely between {low} and {high} in 100)" if low is not None and high is not None else ""
+    st.metric("Chance of a fall (model estimate)", f"{pct} in 100", help=f"Model version {view.model_version}")
+    st.write(f"Out of 100 people with results like this, about **{pct}** have a fall{rng}. "
+             f"Category: **{words(view.risk_category)}**.")
+    st.caption("The 3MBW separates fallers from non-fallers only modestly (AUC 0.65–0.75 across studies; "
+               "clinical-evidence.md §2): treat this as one piece of the picture.")
+
+
+def _program_block(view) -> None:
+    try:
+        program = flow.program_for(view)
+    except InputError as exc:
+        show_error(exc)
+        return
+    st.subheader("Safe starting program")
+    (st.warning if program.supervised else st.success)(f"{program.tier_label}: {program.plain_label}")
+    st.dataframe(
+        [{"Week": w.week, "Minutes": w.minutes_per_session, "Sessions/week": w.sessions_per_week,
+          "Where": w.surface, "Support": w.support, "Next step": w.progress_rule} for w in program.weeks],
+        hide_index=True, width="stretch",
+    )
+    with st.expander("Why this tier, safety and stop rules"):
+        for reason in program.reasons:
+            st.write("• " + reason)
+        st.markdown("**Stay safe**")
+        for rule in program.safety_rules:
+            st.write("• " + rule.text)
+        st.markdown("**Stop and call if**")
+        for rule in program.stop_rules:
+            st.write("• " + rule.text)
+    st.write(f"Reassess on **{program.reassess_on.isoformat()}**.")
+
+
+def _reports_block(view) -> None:
+    st.subheader("Reports")
+    clinician = st.session_state.get("clinician_name") or actor()
+    try:
+        with st.spinner("Building the reports…"):
+            patient_pdf, clinician_pdf, pm, cm = flow.build_reports(database(), view.id, actor=actor(), clinician=clinician)
+    except InputError as exc:
+        show_error(exc)
+        return
+    c1, c2 = st.columns(2)
+    c1.download_button("Download patient report (PDF)", patient_pdf, file_name=f"{pm.file_stem}.pdf",
+                       mime="application/pdf", type="primary", key="dl_patient", icon=":material/download:")
+    c2.download_button("Download clinician report (PDF)", clinician_pdf, file_name=f"{cm.file_stem}.pdf",
+                       mime="application/pdf", key="dl_clinician", icon=":material/download:")
+    which = st.segmented_control("Preview", ["Patient report", "Clinician report"], default=None, key="preview_which")
+    if which:
+        data = patient_pdf if which == "Patient report" else clinician_pdf
+        try:
+            st.pdf(data, height=700)
+        except Exception as exc:  # streamlit-pdf missing: say so rather than fail the page
+            st.warning(f"PDF preview unavailable ({type(exc).__name__}); use the download buttons.")
+
+
+def render() -> None:
+    """The Result page."""
+    st.title("Result")
+    aid = _pick_assessment()
+    if aid is None:
+        return
+    db = database()
+    try:
+        view = services.get_assessment(db, aid, actor=actor())
+        patient = services.get_patient(db, view.mrn, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    if not view.is_final:
+        st.warning("This assessment is still a draft: finish it on the New assessment page.")
+        return
+    st.session_state[SELECTED_MRN] = view.mrn
+    score = view.score or {}
+    st.subheader(f"{patient.given_name} {patient.family_name} · MRN {patient.mrn} · {view.assessed_on.isoformat()}")
+    if view.amended:
+        st.caption(f"Amended (version {view.version}): {view.amendment_reason}")
+    if view.superseded:
+        st.warning("A newer version of this assessment exists (see History).")
+    if view.stop_reason:
+        st.warning(f"Test stopped: {STOP_REASON_TEXT[StopReason(view.stop_reason)]}.", icon=":material/front_hand:")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Time (mean)", seconds_text(view.mean_seconds), help=score.get("scoring_rule"))
+    c2.metric("Speed", "—" if view.speed_m_per_s is None else f"{view.speed_m_per_s:.2f} m/s")
+    c3.metric("Valid timed walks", score.get("valid_trials", 0))
+    c4.metric("Percentile", "—" if view.percentile is None else percentile_text(view.percentile),
+              help="Share of the reference cohort at this time or faster (higher = slower).")
+    if score.get("band_label"):
+        st.markdown(f"**Band:** {score['band_label']}")
+    for flag in score.get("flags") or []:
+        st.caption("⚑ " + words(flag))
+    if view.percentile is not None and score.get("reference_cohort_label"):
+        st.altair_chart(percentile_picture(view.percentile), width="stretch")
+        st.caption(f"Percentile against: {score['reference_cohort_label']} (0 = fastest, 100 = slowest). "
+                   f"{percentile_text(view.percentile)} % of that cohort took this long or less.")
+    st.subheader("What it means")
+    for line in meaning(score, flow.risk_of(view)):
+        st.write(line)
+    _risk_block(view)
+    st.subheader("Change since last time")
+    if score.get("previous_seconds") is None:
+        st.write("First assessment: nothing to compare with yet.")
+    else:
+        delta = score["change_seconds"]
+        st.metric("Change", f"{delta:+.2f} s", delta=f"{delta:+.2f} s", delta_color="inverse",
+                  help=f"Previous {score['previous_seconds']:.2f} s")
+        if score.get("change") in CHANGE_TEXT:
+            st.write(f"**{CHANGE_TEXT[score['change']]}** — MDC95 {score['mdc95']:.2f} s ({score.get('mdc95_kind')}).")
+        if score.get("change_note"):
+            st.caption(score["change_note"])
+    _program_block(view)
+    _reports_block(view)

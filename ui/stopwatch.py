@@ -1,0 +1,131 @@
+"""The in-browser stopwatch: a ``st.components.v2`` component.
+
+Timing runs entirely in the browser with ``performance.now()`` between the
+Start and Stop taps (``pointerdown``, the earliest event of a touch), so
+network delay and server reruns never enter the measured time. On Stop the
+component sends one trigger value, ``lap`` = ``{"seconds": s, "id": n}``,
+to Python, where the page saves it as a trial at once. The displayed time is
+rounded to 0.01 s, like the stored trial.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+_HTML = """
+<div class="sw">
+  <div class="sw-display" aria-live="polite" data-testid="sw-display">0.00 s</div>
+  <div class="sw-buttons">
+    <button type="button" class="sw-start" data-testid="sw-start">Start</button>
+    <button type="button" class="sw-stop" data-testid="sw-stop" disabled>Stop</button>
+    <button type="button" class="sw-reset" data-testid="sw-reset">Reset</button>
+  </div>
+  <div class="sw-note"></div>
+</div>
+"""
+
+_CSS = """
+.sw { font-family: var(--st-font, sans-serif); padding: 0.5rem 0; }
+.sw-display { font-size: 4rem; font-variant-numeric: tabular-nums; font-weight: 700;
+  text-align: center; padding: 0.5rem; border-radius: 0.75rem;
+  background: var(--st-secondary-background-color, #f0f2f6); color: var(--st-text-color, #111); }
+.sw-display.running { color: #b00020; }
+.sw-buttons { display: flex; gap: 1rem; margin-top: 1rem; }
+.sw-buttons button { flex: 1; min-height: 6rem; font-size: 2rem; font-weight: 700;
+  border-radius: 0.75rem; border: 2px solid #555; cursor: pointer; touch-action: manipulation; }
+.sw-start { background: #1b7f3b; color: #fff; }
+.sw-stop { background: #b00020; color: #fff; }
+.sw-reset { flex: 0.5 !important; background: #fff; color: #222; font-size: 1.25rem !important; }
+.sw-buttons button:disabled { opacity: 0.35; cursor: not-allowed; }
+.sw-note { margin-top: 0.5rem; min-height: 1.5rem; text-align: center; font-size: 1.1rem; }
+"""
+
+_JS = """
+export default function (component) {
+  const { parentElement, setTriggerValue, data } = component;
+  const root = parentElement.querySelector('.sw');
+  if (!root) { return; }
+  const display = root.querySelector('.sw-display');
+  const start = root.querySelector('.sw-start');
+  const stop = root.querySelector('.sw-stop');
+  const reset = root.querySelector('.sw-reset');
+  const note = root.querySelector('.sw-note');
+  // Keep the timer on the DOM node: a rerun re-invokes this function and
+  // must not reset a walk that is being timed.
+  const s = root.__sw || (root.__sw = { t0: null, raf: null, lap: 0 });
+  s.enabled = !(data && data.disabled);
+  const fmt = (ms) => (Math.round(ms / 10) / 100).toFixed(2) + ' s';
+  const tick = () => {
+    if (s.t0 === null) return;
+    display.textContent = fmt(performance.now() - s.t0);
+    s.raf = requestAnimationFrame(tick);
+  };
+  const paint = () => {
+    start.disabled = !s.enabled || s.t0 !== null;
+    stop.disabled = s.t0 === null;
+    reset.disabled = s.t0 === null;
+    display.classList.toggle('running', s.t0 !== null);
+    if (!s.enabled && s.t0 === null) note.textContent = (data && data.disabled_note) || '';
+  };
+  start.onpointerdown = (e) => {
+    if (!s.enabled || s.t0 !== null) return;
+    s.t0 = e.timeStamp || performance.now();
+    note.textContent = 'Timing…';
+    paint();
+    s.raf = requestAnimationFrame(tick);
+  };
+  stop.onpointerdown = (e) => {
+    if (s.t0 === null) return;
+    const ms = (e.timeStamp || performance.now()) - s.t0;
+    s.t0 = null;
+    if (s.raf) cancelAnimationFrame(s.raf);
+    const seconds = Math.round(ms / 10) / 100;
+    display.textContent = seconds.toFixed(2) + ' s';
+    s.lap += 1;
+    note.textContent = 'Saving ' + seconds.toFixed(2) + ' s…';
+    paint();
+    setTriggerValue('lap', { seconds: seconds, id: s.lap + ':' + Math.round(performance.timeOrigin + performance.now()) });
+  };
+  reset.onclick = () => {
+    s.t0 = null;
+    if (s.raf) cancelAnimationFrame(s.raf);
+    display.textContent = '0.00 s';
+    note.textContent = 'Reset: nothing was recorded.';
+    paint();
+  };
+  if (data && data.saved_note && s.t0 === null) note.textContent = data.saved_note;
+  paint();
+}
+"""
+
+_stopwatch = st.components.v2.component("stepback_stopwatch", html=_HTML, css=_CSS, js=_JS)
+
+
+def stopwatch(*, key: str, disabled: bool = False, disabled_note: str = "", saved_note: str = "") -> dict[str, Any] | None:
+    """Mount the stopwatch; return the lap just stopped, once, or None.
+
+    Parameters
+    ----------
+    key : str
+        Widget key; use one per draft assessment.
+    disabled : bool
+        When True the Start button is disabled (e.g. all trials recorded).
+    disabled_note, saved_note : str
+        Plain text shown under the buttons (set as ``textContent``, never HTML).
+
+    Returns
+    -------
+    dict or None
+        ``{"seconds": float, "id": str}`` in the rerun that follows a Stop tap.
+    """
+    result = _stopwatch(
+        key=key,
+        data={"disabled": disabled, "disabled_note": disabled_note, "saved_note": saved_note},
+        on_lap_change=lambda: None,
+    )
+    lap = getattr(result, "lap", None)
+    if isinstance(lap, dict) and isinstance(lap.get("seconds"), (int, float)):
+        return {"seconds": float(lap["seconds"]), "id": str(lap.get("id"))}
+    return None

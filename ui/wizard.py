@@ -1,0 +1,413 @@
+"""New assessment: the guided 3MBW wizard.
+
+Steps: patient → safety screen → set-up checklist → script → practice walk →
+timed trials (stopwatch or typed time; stop rules one tap away) → optional
+STEADI items → review → finalize. The draft is created in the database when
+the timed trials begin and every trial is saved the moment it is recorded;
+session state holds only the step, the draft's id and the answers of the
+pre-test steps not yet submitted. Reopening the page offers to resume any
+open draft from the database.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from assessment.errors import InputError
+from assessment.program import SAFETY_SCREEN_QUESTIONS
+from assessment.protocol import (
+    DEFAULT_TIMED_TRIALS,
+    GUARDING,
+    MAX_TIMED_TRIALS,
+    PACE,
+    SETUP_CHECKLIST,
+    START_TIMING,
+    STOP_REASON_TEXT,
+    VERBAL_SCRIPT,
+    AssistiveDevice,
+    Footwear,
+    StartConvention,
+    StopReason,
+)
+from assessment.steadi import stay_independent_items
+from records import services
+
+from . import flow
+from .common import RESULT_ID, SELECTED_MRN, patient_picker, seconds_text, show_error, words
+from .resources import actor, database, fall_risk_model
+from .stopwatch import stopwatch
+
+STEP = "wizard_step"
+DRAFT = "wizard_draft_id"
+PRETEST = "wizard_pretest"  # pre-test answers until the draft is created (seconds)
+LAST_LAP = "wizard_last_lap"
+
+STEPS = ("patient", "safety", "setup", "script", "practice", "trials", "steadi", "review")
+STEP_TITLES = {
+    "patient": "Patient", "safety": "Safety screen", "setup": "Set-up checklist", "script": "Script",
+    "practice": "Practice walk", "trials": "Timed walks", "steadi": "STEADI (optional)", "review": "Review",
+}
+
+#: Go/no-go questions asked before any walk (product checks; a "no" means do not test today).
+GO_QUESTIONS = {
+    "can_stand_and_walk_unaided": "Can the patient stand up and walk without hands-on help?",
+    "agrees_to_test": "Does the patient understand the test and agree to do it?",
+    "no_pain_or_dizziness_now": "Is the patient free of pain and dizziness right now?",
+}
+
+STOP_LABELS = {
+    StopReason.CANNOT_CONTINUE_SAFELY: "Stop: unsafe",
+    StopReason.NEEDS_HANDS_ON_HELP: "Stop: needs help",
+    StopReason.PAIN: "Stop: pain",
+    StopReason.DIZZINESS: "Stop: dizziness",
+}
+
+PRIOR_FALLS = {0: "None", 1: "One", 2: "Two or more"}
+
+
+def _go(step: str) -> None:
+    st.session_state[STEP] = step
+
+
+def _reset() -> None:
+    for key in (STEP, DRAFT, PRETEST, LAST_LAP):
+        st.session_state.pop(key, None)
+
+
+def _progress(step: str) -> None:
+    index = STEPS.index(step)
+    st.progress(index / (len(STEPS) - 1), text=f"Step {index + 1} of {len(STEPS)}: {STEP_TITLES[step]}")
+
+
+def _big_css() -> None:
+    # Static CSS only (no user text): larger touch targets for tablets.
+    st.markdown(
+        "<style>div[data-testid='stButton'] button, div[data-testid='stFormSubmitButton'] button"
+        "{min-height:3.25rem;font-size:1.15rem;}</style>",
+        unsafe_allow_html=True,
+    )
+
+
+def _resume_offers(mrn: str | None) -> None:
+    db = database()
+    try:
+        drafts = services.open_drafts(db, mrn, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    for d in drafts:
+        n = len(d.trials)
+        with st.container(border=True):
+            st.write(
+                f"**Unfinished assessment** #{d.id} — MRN {d.mrn}, {d.assessed_on.isoformat()}, "
+                f"{n} timed walk{'s' if n != 1 else ''} saved"
+                + (f", stopped: {words(d.stop_reason)}" if d.stop_reason else "")
+            )
+            if st.button("Resume this assessment", key=f"resume_{d.id}", type="primary", icon=":material/play_arrow:"):
+                st.session_state[DRAFT] = d.id
+                st.session_state[SELECTED_MRN] = d.mrn
+                _go("review" if d.stop_reason else "trials")
+                st.rerun()
+
+
+# ---------------------------------------------------------------- steps
+
+
+def _step_patient() -> None:
+    _resume_offers(None)
+    mrn = patient_picker("wizard", label="Patient")
+    if mrn and st.button("Begin a new assessment", type="primary", key="begin", icon=":material/arrow_forward:"):
+        st.session_state[PRETEST] = {"mrn": mrn}
+        _go("safety")
+        st.rerun()
+
+
+def _step_safety() -> None:
+    pre = st.session_state.setdefault(PRETEST, {})
+    st.subheader("Safety screen")
+    with st.form("safety_form"):
+        go = {k: st.radio(q, ["Yes", "No"], index=None, horizontal=True, key=f"go_{k}") for k, q in GO_QUESTIONS.items()}
+        st.markdown("**Screen for the starting program** (asked now, used after the test)")
+        screen = {
+            k: st.radio(SAFETY_SCREEN_QUESTIONS[k], ["No", "Yes"], index=None, horizontal=True, key=f"scr_{k}")
+            for k in flow.PRE_TEST_KEYS
+        }
+        prior = st.radio("Falls in the past 12 months", list(PRIOR_FALLS), index=None, horizontal=True,
+                         format_func=PRIOR_FALLS.get, key="prior_falls")
+        c1, c2, c3 = st.columns(3)
+        assessed_on = c1.date_input("Assessment date", value=date.today(), max_value=date.today(), key="assessed_on")
+        footwear = c2.selectbox("Footwear", [f.value for f in Footwear], format_func=words, key="footwear")
+        device = c3.selectbox("Assistive device during the walk", [a.value for a in AssistiveDevice],
+                              format_func=words, key="device")
+        start = st.radio("Start convention", [s.value for s in StartConvention], horizontal=True,
+                         format_func=lambda s: f"{s} start", key="start_conv")
+        st.caption(START_TIMING[StartConvention(start)] if start else "")
+        submitted = st.form_submit_button("Continue", type="primary")
+    if not submitted:
+        return
+    missing = [GO_QUESTIONS[k] for k, v in go.items() if v is None] + [
+        SAFETY_SCREEN_QUESTIONS[k] for k, v in screen.items() if v is None]
+    if prior is None:
+        missing.append("Falls in the past 12 months")
+    if missing:
+        st.error("**safety_screen**: please answer: " + "; ".join(missing))
+        return
+    if any(v == "No" for v in go.values()):
+        st.error("**safety_screen**: do not test today — "
+                 + "; ".join(GO_QUESTIONS[k] for k, v in go.items() if v == "No") + " (answered No).")
+        return
+    pre.update(
+        # Only the program's seven keys are stored (records validates them); the
+        # in-test item is False at the start and derived from the walks later.
+        safety_screen={**{k: v == "Yes" for k, v in screen.items()}, flow.IN_TEST_KEY: False},
+        prior_falls=prior, walking_aid=screen["uses_walking_aid"] == "Yes",
+        assessed_on=assessed_on.isoformat(), footwear=footwear, assistive_device=device, start=start,
+    )
+    _go("setup")
+    st.rerun()
+
+
+def _step_setup() -> None:
+    st.subheader("Set-up checklist")
+    ticks = [st.checkbox(item.text, key=f"chk_{item.key}") for item in SETUP_CHECKLIST]
+    c1, c2 = st.columns(2)
+    if c1.button("Back", key="setup_back"):
+        _go("safety")
+        st.rerun()
+    if c2.button("All done — continue", type="primary", key="setup_next", disabled=not all(ticks)):
+        st.session_state[PRETEST]["setup_checklist_confirmed"] = True
+        _go("script")
+        st.rerun()
+    if not all(ticks):
+        st.caption("Tick every item to continue.")
+
+
+def _step_script() -> None:
+    st.subheader("Read this to the patient")
+    st.markdown(f"### “{VERBAL_SCRIPT}”")
+    st.info(f"Pace: {PACE}. {GUARDING}", icon=":material/info:")
+    if st.button("I have read the script", type="primary", key="script_next"):
+        _go("practice")
+        st.rerun()
+
+
+def _step_practice() -> None:
+    pre = st.session_state.get(PRETEST) or {}
+    st.subheader("Practice walk (not timed)")
+    st.write("Let the patient walk the course once, backwards, with you guarding. Do not time it.")
+    done = st.radio("Practice walk", ["Done", "Not done"], index=None, horizontal=True, key="practice_done")
+    if st.button("Start the timed walks", type="primary", key="practice_next", disabled=done is None):
+        try:
+            draft_id = services.start_assessment(
+                database(), pre["mrn"], assessed_on=pre["assessed_on"], start=pre["start"],
+                footwear=pre["footwear"], assistive_device=pre["assistive_device"],
+                safety_screen=pre["safety_screen"],
+                practice_walk_done=done == "Done", prior_falls=pre["prior_falls"],
+                walking_aid=pre["walking_aid"], actor=actor(),
+            )
+        except InputError as exc:
+            show_error(exc)
+            return
+        st.session_state[DRAFT] = draft_id
+        st.session_state.pop(PRETEST, None)
+        _go("trials")
+        st.rerun()
+
+
+def _stop_rules(draft_id: int) -> None:
+    st.markdown("**Stop the test now** — one tap ends it safely:")
+    cols = st.columns(len(StopReason))
+    for col, reason in zip(cols, StopReason):
+        if col.button(STOP_LABELS[reason], key=f"stop_{reason.value}", icon=":material/front_hand:",
+                      width="stretch", type="primary", help=STOP_REASON_TEXT[reason]):
+            try:
+                services.stop_assessment(database(), draft_id, reason.value, actor=actor())
+            except InputError as exc:
+                show_error(exc)
+                return
+            _go("review")
+            st.rerun()
+
+
+def _save_trial(draft_id: int, raw: dict) -> bool:
+    try:
+        trial = services.record_trial(database(), draft_id, raw, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return False
+    st.toast(f"Walk {trial.number} saved: {trial.seconds:.2f} s ({trial.timing_source})")
+    return True
+
+
+def _observations() -> dict:
+    st.markdown("**This walk** (tick before stopping or saving, if it happened)")
+    c1, c2, c3 = st.columns(3)
+    lob = c1.checkbox("Lost balance", key="obs_lob")
+    hands = c2.checkbox("Needed hands-on help", key="obs_hands")
+    invalid = c3.checkbox("Walk not valid", key="obs_invalid")
+    reason = st.text_input("Why not valid?", key="obs_reason", max_chars=200) if invalid else None
+    raw = {"loss_of_balance": lob, "hands_on_assistance": hands, "valid": not invalid}
+    if invalid:
+        raw["invalid_reason"] = reason
+    return raw
+
+
+def _step_trials() -> None:
+    db = database()
+    draft_id = st.session_state[DRAFT]
+    try:
+        view = services.get_assessment(db, draft_id, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    if view.is_final:
+        st.session_state[RESULT_ID] = view.id
+        _reset()
+        st.rerun()
+    if view.stop_reason:
+        _go("review")
+        st.rerun()
+    _stop_rules(draft_id)
+    st.divider()
+    n = len(view.trials)
+    full = n >= MAX_TIMED_TRIALS
+    if n < DEFAULT_TIMED_TRIALS:
+        st.subheader(f"Timed walk {n + 1} of {DEFAULT_TIMED_TRIALS} ({view.start} start)")
+    elif not full:
+        st.subheader(f"{n} walks saved — an extra walk is optional ({view.start} start)")
+    else:
+        st.subheader(f"{n} walks saved (the most allowed)")
+    st.caption(START_TIMING[StartConvention(view.start)])
+    obs = _observations()
+    lap = stopwatch(
+        key=f"stopwatch_{draft_id}", disabled=full,
+        disabled_note=f"{MAX_TIMED_TRIALS} walks recorded." if full else "",
+        saved_note=(f"Walk {n} saved: {view.trials[-1].seconds:.2f} s" if n else ""),
+    )
+    if lap is not None and lap["id"] != st.session_state.get(LAST_LAP):
+        st.session_state[LAST_LAP] = lap["id"]
+        if _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start, **obs}):
+            st.rerun()
+    with st.expander("Type a time measured with another stopwatch", icon=":material/keyboard:"):
+        with st.form("manual_time", clear_on_submit=True):
+            typed = st.number_input("Seconds", min_value=0.0, max_value=999.0, value=None, step=0.01,
+                                    format="%.2f", key="manual_seconds")
+            if st.form_submit_button("Save typed time", type="primary"):
+                if typed is None:
+                    st.error("**seconds**: type the time in seconds, e.g. 4.25")
+                elif _save_trial(draft_id, {"seconds": typed, "timing_source": "manual", "start": view.start, **obs}):
+                    st.rerun()
+    if view.trials:
+        st.markdown("**Saved walks**")
+        st.dataframe(
+            [{"Walk": t.number, "Seconds": round(t.seconds, 2), "Timing": t.timing_source,
+              "Valid": "yes" if t.valid else f"no ({t.invalid_reason})", "Lost balance": t.loss_of_balance,
+              "Hands-on help": t.hands_on_assistance} for t in view.trials],
+            hide_index=True, width="stretch",
+        )
+    if n >= DEFAULT_TIMED_TRIALS or full:
+        st.success(f"{n} timed walks saved.")
+    if st.button("Continue to STEADI items", type="primary" if n >= DEFAULT_TIMED_TRIALS else "secondary",
+                 key="trials_next", disabled=n == 0):
+        _go("steadi")
+        st.rerun()
+
+
+def _step_steadi() -> None:
+    draft_id = st.session_state[DRAFT]
+    st.subheader("STEADI screening items (optional)")
+    with st.form("steadi_form"):
+        answered = st.checkbox("The patient answered the Stay Independent brochure", key="si_answered")
+        items = {it.key: st.checkbox(f"{it.text} ({it.points} pt)", key=f"si_{it.key}") for it in stay_independent_items()}
+        c1, c2, c3 = st.columns(3)
+        tug = c1.number_input("Timed Up and Go, seconds", min_value=0.0, value=None, step=0.1, key="tug")
+        chair = c2.number_input("30-s chair stands, count", min_value=0, value=None, step=1, key="chair")
+        tandem = c3.number_input("Tandem stance held, seconds", min_value=0.0, value=None, step=0.5, key="tandem")
+        save = st.form_submit_button("Save STEADI items", type="primary")
+    if save:
+        raw = {"tug_seconds": tug, "chair_stand_count": chair, "tandem_seconds": tandem}
+        if answered:
+            raw["stay_independent"] = items
+        raw = {k: v for k, v in raw.items() if v is not None}
+        if not raw:
+            st.error("**steadi**: nothing entered; enter an item or skip this step")
+            return
+        try:
+            services.record_steadi(database(), draft_id, raw, actor=actor())
+        except InputError as exc:
+            show_error(exc)
+            return
+        _go("review")
+        st.rerun()
+    c1, c2 = st.columns(2)
+    if c1.button("Back to the timed walks", key="steadi_back"):
+        _go("trials")
+        st.rerun()
+    if c2.button("Skip STEADI", key="steadi_skip"):
+        _go("review")
+        st.rerun()
+
+
+def _step_review() -> None:
+    db = database()
+    draft_id = st.session_state[DRAFT]
+    try:
+        view = services.get_assessment(db, draft_id, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    st.subheader("Review and finalize")
+    if view.stop_reason:
+        st.warning(f"Test stopped: {STOP_REASON_TEXT[StopReason(view.stop_reason)]}. "
+                   "The walks saved before the stop will be scored.", icon=":material/front_hand:")
+    st.write(f"MRN {view.mrn} · {view.assessed_on.isoformat()} · {view.start} start · footwear "
+             f"{words(view.footwear)} · device {words(view.assistive_device)} · practice walk "
+             f"{'done' if view.practice_walk_done else 'not done'}")
+    if view.trials:
+        st.dataframe(
+            [{"Walk": t.number, "Seconds": round(t.seconds, 2), "Timing": t.timing_source, "Valid": t.valid}
+             for t in view.trials], hide_index=True,
+        )
+    else:
+        st.write("No timed walk was saved.")
+    if view.steadi:
+        st.write("STEADI: " + ", ".join(f"{words(k)} {v}" for k, v in view.steadi.items() if k != "stay_independent"))
+    c1, c2 = st.columns(2)
+    if not view.stop_reason and c1.button("Back", key="review_back"):
+        _go("trials")
+        st.rerun()
+    if c2.button("Finalize and see the result", type="primary", key="finalize", icon=":material/check:"):
+        try:
+            final = flow.finalize(db, draft_id, fall_risk_model(), actor=actor())
+        except InputError as exc:
+            show_error(exc)
+            return
+        _reset()
+        st.session_state[RESULT_ID] = final.id
+        st.switch_page("ui/pages/result.py")
+
+
+STEP_FUNCTIONS = {
+    "patient": _step_patient, "safety": _step_safety, "setup": _step_setup, "script": _step_script,
+    "practice": _step_practice, "trials": _step_trials, "steadi": _step_steadi, "review": _step_review,
+}
+
+
+def render() -> None:
+    """The New assessment page."""
+    _big_css()
+    st.title("New assessment")
+    step = st.session_state.get(STEP, "patient")
+    if step in ("trials", "steadi", "review") and DRAFT not in st.session_state:
+        step = "patient"
+    if step in ("safety", "setup", "script", "practice") and not (st.session_state.get(PRETEST) or {}).get("mrn"):
+        step = "patient"
+    _progress(step)
+    STEP_FUNCTIONS[step]()
+    if step != "patient":
+        st.divider()
+        if st.button("Leave this assessment (saved walks stay saved as a draft)", key="leave"):
+            _reset()
+            st.rerun()
