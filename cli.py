@@ -468,6 +468,95 @@ def _print_metrics(version: str, metrics: dict) -> None:
         print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
 
 
+def _read_password() -> str:
+    """A new password: asked twice at a terminal, else one line from stdin. Never an argument."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass("Password (12 characters or more): ")
+        if getpass.getpass("Repeat the password: ") != first:
+            raise InputError("password", "the two entries differ")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def cmd_user(args) -> int:
+    from records import accounts
+
+    db = _open_db(args)
+    if args.user_command == "add":
+        user = accounts.add_user(db, username=args.username, password=_read_password(),
+                                 role="admin" if args.admin else "clinician", display_name=args.display_name,
+                                 clinic=args.clinic, actor=accounts.SYSTEM_ACTOR)
+        print(f"Added {user.role} {user.username}.")
+    elif args.user_command == "disable":
+        accounts.disable_user(db, args.username, actor=accounts.SYSTEM_ACTOR)
+        print(f"Disabled {args.username}; their history is kept.")
+    elif args.user_command == "list":
+        users = accounts.list_users(db)
+        rows = [{"username": u.username, "display_name": u.display_name, "role": u.role,
+                 "disabled": u.disabled_at is not None} for u in users]
+        if args.json:
+            _print_json(rows)
+        for r in rows if not args.json else ():
+            print(f"{r['username']:<24} {r['role']:<10} {'disabled' if r['disabled'] else 'active':<9} {r['display_name']}")
+    else:
+        raise CommandError("ACTION: one of add, disable, list", "stepback user")
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from records.exchange import ImportRejected, import_csv
+
+    db = _open_db(args)
+    try:
+        summary = import_csv(db, args.csv, actor=_actor(args))
+    except ImportRejected as err:
+        print(f"stepback import: error: {err.field}: {err.message}", file=sys.stderr)
+        print(err.report(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Imported {summary.rows} rows: {summary.patients_added} new patients, "
+          f"{summary.assessments_added} new assessments, {summary.assessments_skipped} already present.")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    db = _open_db(args)
+    if args.fhir:
+        if not args.mrn or not args.out:
+            raise CommandError("--mrn and --out: required with --fhir", "stepback export")
+        if args.csv:
+            raise CommandError("--csv: not allowed with --fhir", "stepback export")
+        from records.fhir import export_fhir
+
+        n = export_fhir(db, args.mrn, args.out, actor=_actor(args))
+        print(f"Wrote a FHIR R4B Bundle of {n} resources for {args.mrn} to {args.out}")
+        return EXIT_OK
+    if not args.csv:
+        raise CommandError("--csv FILE or --fhir --mrn MRN --out FILE.json: one is required", "stepback export")
+    from records.exchange import export_csv
+
+    summary = export_csv(db, args.csv, actor=_actor(args))
+    print(f"Exported {summary.patients} patients and {summary.assessments} assessments to {args.csv}")
+    return EXIT_OK
+
+
+def cmd_backup(args) -> int:
+    from records.backup import backup
+
+    info = backup(_open_db(args), args.out, actor=_actor(args))
+    print(f"Backed up to {info.path} ({info.bytes:,} bytes, schema {info.revision}, sha256 {info.sha256[:12]}…)")
+    return EXIT_OK
+
+
+def cmd_restore(args) -> int:
+    from records.backup import restore
+    from records.db import resolve_url
+
+    info = restore(resolve_url(_database_url(args)), args.file, actor=_actor(args))
+    print(f"Restored {args.file} into {info.target} (schema {info.revision_in_file} → {info.revision_now}).")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -561,6 +650,37 @@ def build_parser() -> Parser:
     p = msub.add_parser("list", parents=[db_parent], help="saved model versions (* = active)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_model)
+
+    user = sub.add_parser("user", help="clinician accounts")
+    usub = user.add_subparsers(dest="user_command", metavar="ACTION", parser_class=Parser)
+    p = usub.add_parser("add", parents=[db_parent], help="add an account (password from a prompt or stdin)")
+    p.add_argument("--username", required=True, help="sign-in name")
+    p.add_argument("--admin", action="store_true", help="an administrator (the first account must be one)")
+    p.add_argument("--display-name", help="name printed on reports")
+    p.add_argument("--clinic", help="the clinic the clinician belongs to")
+    p.set_defaults(func=cmd_user)
+    p = usub.add_parser("disable", parents=[db_parent], help="disable an account (its history is kept)")
+    p.add_argument("username", metavar="USERNAME", help="the account to disable")
+    p.set_defaults(func=cmd_user)
+    p = usub.add_parser("list", parents=[db_parent], help="list accounts")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("import", parents=[db_parent], help="import patients and past assessments from CSV")
+    p.add_argument("--csv", required=True, metavar="FILE", help="the CSV to import (the columns export writes)")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("export", parents=[db_parent], help="export to CSV, or one patient to FHIR")
+    p.add_argument("--csv", metavar="FILE", help="write every patient and assessment to this CSV")
+    p.add_argument("--fhir", action="store_true", help="write one patient as a FHIR Bundle (JSON)")
+    p.add_argument("--mrn", help="with --fhir: the patient")
+    p.add_argument("--out", metavar="FILE.json", help="with --fhir: where to write the Bundle")
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("backup", parents=[db_parent], help="consistent copy of the SQLite database, safe while the app runs")
+    p.add_argument("--out", required=True, metavar="FILE", help="the backup file to write")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", parents=[db_parent], help="replace the SQLite database with a backup")
+    p.add_argument("file", metavar="FILE", help="a backup made by `stepback backup`")
+    p.set_defaults(func=cmd_restore)
     return parser
 
 

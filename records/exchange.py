@@ -421,7 +421,7 @@ def _raw_assessment(cells: Mapping[str, str]) -> tuple[dict[str, Any], dict[str,
     steadi: dict[str, Any] = {n: get(f"steadi_{n}", "") for n in STEADI_NUMBERS}
     answers = {item.key: _blank_to_none(get(f"{SI_PREFIX}{item.key}")) for item in stay_independent_items()}
     if any(v is not None for v in answers.values()):
-        steadi["stay_independent"] = {k: ("" if v is None else v) for k, v in answers.items()}
+        steadi["stay_independent"] = {k: v for k, v in answers.items() if v is not None}  # missing items are named
     if any(not is_blank(v) for v in steadi.values() if isinstance(v, str)) or "stay_independent" in steadi:
         raw["steadi"] = steadi
     screen = {k: _blank_to_none(get(f"{SAFETY_PREFIX}{k}")) for k in SAFETY_SCREEN_KEYS}

@@ -447,3 +447,95 @@ def test_model_recalibrate_and_activate_with_enough_outcomes(capsys, db):
     assert run(capsys, "model", "activate", "--db", db, new["version"])[0] == 0
     scored = json.loads(run(capsys, "score", "--db", db, "--trial", "5", "--json")[1])
     assert scored["model_version"] == new["version"]
+
+
+# --------------------------------------------------------------------------- accounts, exchange, backup
+
+
+def _with_stdin(monkeypatch, text):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+
+
+def test_user_add_reads_the_password_from_stdin_never_an_argument(capsys, db, monkeypatch):
+    _with_stdin(monkeypatch, "correct horse battery staple\n")
+    code, out, err = run(capsys, "user", "add", "--db", db, "--username", "admin", "--admin")
+    assert code == 0, err
+    from records import accounts
+    from records.db import open_database
+
+    assert accounts.authenticate(open_database(f"sqlite:///{db}"), "admin", "correct horse battery staple").role == "admin"
+    users = json.loads(run(capsys, "user", "list", "--db", db, "--json")[1])
+    assert [(u["username"], u["role"], u["disabled"]) for u in users] == [("admin", "admin", False)]
+    assert run(capsys, "user", "add", "--db", db, "--username", "x", "--password", "secret")[0] == 2
+
+
+def test_user_add_rejects_a_short_password_and_writes_nothing(capsys, db, monkeypatch):
+    run(capsys, "patient", "list", "--db", db)  # creates the database
+    before = _counts(db)
+    _with_stdin(monkeypatch, "short\n")
+    code, _, err = run(capsys, "user", "add", "--db", db, "--username", "admin", "--admin")
+    assert code == 2 and "password" in err
+    after = _counts(db)
+    assert after["clinicians"] == before["clinicians"]
+
+
+def test_export_import_round_trip_and_bad_import(capsys, db, tmp_path):
+    run(capsys, "patient", "add", "--db", db, "--mrn", "X1", "--given", "=cmd", "--family", "Żółć",
+        "--birth-date", "1944-03-02", "--sex", "female")
+    run(capsys, "assess", "--db", db, "--mrn", "X1", "--trial", "5.2", "--trial", "5.6", "--date", "2026-03-01")
+    first = tmp_path / "one.csv"
+    assert run(capsys, "export", "--db", db, "--csv", str(first))[0] == 0
+    assert "'=cmd" in first.read_text("utf-8-sig")  # neutralised against formula injection
+
+    other = str(tmp_path / "other.sqlite3")
+    code, out, err = run(capsys, "import", "--db", other, "--csv", str(first))
+    assert code == 0, err
+    second = tmp_path / "two.csv"
+    run(capsys, "export", "--db", other, "--csv", str(second))
+    assert first.read_bytes() == second.read_bytes()
+    assert run(capsys, "import", "--db", other, "--csv", str(first))[0] == 0  # again: no duplicates
+    assert _counts(other)["assessments"] == 1
+
+    bad = tmp_path / "bad.csv"
+    lines = first.read_text("utf-8-sig").splitlines()
+    bad.write_text("\n".join([lines[0], lines[1].replace("1944-03-02", "1944-02-30")]) + "\n", "utf-8")
+    before = _counts(other)
+    code, _, err = run(capsys, "import", "--db", other, "--csv", str(bad))
+    assert code == 2 and "birth_date" in err and "line 2" in err
+    assert {k: v for k, v in _counts(other).items() if k != "audit_log"} == \
+        {k: v for k, v in before.items() if k != "audit_log"}
+
+
+def test_fhir_export(capsys, db, tmp_path):
+    run(capsys, "patient", "add", "--db", db, "--mrn", "F1", "--given", "Σοφία", "--family", "Π",
+        "--birth-date", "1944-03-02", "--sex", "female")
+    run(capsys, "assess", "--db", db, "--mrn", "F1", "--trial", "5.2", "--tug", "13", "--date", "2026-03-01")
+    out = tmp_path / "f1.json"
+    code, _, err = run(capsys, "export", "--db", db, "--fhir", "--mrn", "F1", "--out", str(out))
+    assert code == 0, err
+    bundle = json.loads(out.read_text("utf-8"))
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate(bundle)
+    codes = {c["code"] for e in bundle["entry"] for c in e["resource"].get("code", {}).get("coding", [])}
+    assert "89423-8" in codes  # TUG, LOINC
+    assert run(capsys, "export", "--db", db, "--fhir", "--mrn", "F1")[0] == 2
+
+
+def test_backup_and_restore(capsys, db, tmp_path):
+    run(capsys, "patient", "add", "--db", db, "--mrn", "B1", "--given", "Bo", "--family", "Ek",
+        "--birth-date", "1944-03-02", "--sex", "male")
+    copy = tmp_path / "copy.sqlite3"
+    assert run(capsys, "backup", "--db", db, "--out", str(copy))[0] == 0
+    run(capsys, "patient", "add", "--db", db, "--mrn", "B2", "--given", "Al", "--family", "Ek",
+        "--birth-date", "1944-03-02", "--sex", "male")
+    assert _counts(db)["patients"] == 2
+    code, _, err = run(capsys, "restore", "--db", db, str(copy))
+    assert code == 0, err
+    assert _counts(db)["patients"] == 1
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_text("not a database")
+    assert run(capsys, "restore", "--db", db, str(junk))[0] == 2
+    assert _counts(db)["patients"] == 1
