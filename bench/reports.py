@@ -2,7 +2,8 @@
 
 Renders N clinician reports (each with a 10-point trend chart) one after the
 other in this process, then N bare reportlab documents with the same number
-of pages and the same amount of text (same embedded DejaVu font, plain
+of pages and the same amount of text (the same DejaVu Sans file embedded as a
+plain reportlab ``TTFont``, without StepBack's subset cache; plain
 ``drawString`` lines of 110 characters, no tables, no chart, no layout
 engine), measured in the same run. A second baseline draws the same text as
 one ``drawString`` per paragraph, table cell and chart label (the number of
@@ -26,13 +27,18 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).re
 
 import pypdf  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
+from reportlab.pdfbase import pdfmetrics  # noqa: E402
+from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
 from reports import build_clinician_report, render_many, render_pdf  # noqa: E402
-from reports.render import FONT, MARGIN, register_fonts  # noqa: E402
+from reports.render import MARGIN, register_fonts  # noqa: E402
 from reports.model import Table, TrendChart  # noqa: E402
 from reports.samples import example_inputs  # noqa: E402
 
+#: The baseline's font: the same DejaVu Sans file, as a plain reportlab TTFont
+#: (StepBack's registered fonts cache their embedded subsets; a bare document does not).
+BASE_FONT = "BaselineDejaVuSans"
 NAMES = (("Zoë", "Øster-Ñúñez"), ("Łukasz", "Żółć"), ("Σοφία", "Παπαδοπούλου"), ("Анна", "Иванова"))
 
 
@@ -54,7 +60,7 @@ def baseline_pdf(lines: list[str], pages: int, size: float) -> bytes:
     per_page = -(-len(lines) // pages)
     width, height = A4
     for p in range(pages):
-        c.setFont(FONT, size)
+        c.setFont(BASE_FONT, size)
         y = height - MARGIN
         for line in lines[p * per_page:(p + 1) * per_page]:
             c.drawString(MARGIN, y, line[:110])
@@ -79,8 +85,25 @@ def text_items(m) -> list[str]:
     return [i for i in items if i]
 
 
+def register_baseline_font() -> None:
+    """Register :data:`BASE_FONT`: the file StepBack embeds, as a plain reportlab ``TTFont``.
+
+    ``pdfmetrics.registerFont`` maps every font of one face (here "DejaVuSans")
+    to the first object registered for it, which after ``register_fonts()``
+    is StepBack's subset-caching font; the baseline must not use that cache,
+    so the plain font goes into the registry under its own name directly.
+    """
+    from importlib import resources
+
+    with resources.as_file(resources.files("reports.fonts").joinpath("DejaVuSans.ttf")) as path:
+        font = TTFont(BASE_FONT, str(path))
+    pdfmetrics._fonts[BASE_FONT] = font  # noqa: SLF001 - see above
+    assert type(pdfmetrics.getFont(BASE_FONT)) is TTFont
+
+
 def main(n: int = 200) -> None:
     register_fonts()
+    register_baseline_font()
     t0 = time.perf_counter()
     ms = models(n)
     build_s = time.perf_counter() - t0

@@ -1,8 +1,10 @@
 """PDF reports: built as plain data (:class:`ReportModel`), then rendered.
 
-The only package that imports reportlab, and only in :mod:`reports.render`,
-:mod:`reports.chart`, :mod:`reports.icons` (imported lazily here so that
-building a report model does not load reportlab).
+The only package that imports reportlab, and only in :mod:`reports.render`
+and the drawing modules it uses (:mod:`reports.chart`, :mod:`reports.grid`,
+:mod:`reports.textflow`, :mod:`reports.pdftext`, :mod:`reports.fontcache`,
+:mod:`reports.icons`), imported lazily here so that building a report model
+does not load reportlab.
 """
 
 from __future__ import annotations

@@ -1,25 +1,96 @@
-"""The 3MBW trend chart: a reportlab.graphics vector drawing.
+"""The 3MBW trend chart: vector marks drawn straight onto the PDF canvas.
 
 Mean time (s) of every assessment against its date, with the population's
 cut-off lines dashed. Amended assessments are drawn hollow, the current one
 larger. Tick labels are thinned so 20+ assessments never overlap.
+
+:func:`trend_marks` lays the chart out as a list of plain marks (lines,
+texts, circles...); :class:`TrendFlowable` draws them with canvas calls,
+without building and walking a ``reportlab.graphics`` Drawing (several times
+slower for the same PDF operators).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
+from reportlab.lib.colors import Color
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus.flowables import Flowable
 
 from .model import TrendChart
+from .pdftext import TextWriter
 
 INK = colors.HexColor("#111111")
 GRID = colors.HexColor("#d0d0d0")
 LINE = colors.HexColor("#0b3d91")
 CUT = colors.HexColor("#b00020")
+
+
+@dataclass(frozen=True)
+class Line:
+    """A straight stroke (``dash``: on/off lengths, or None for solid)."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    color: Color
+    width: float
+    dash: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """One string; ``anchor`` start, middle or end; ``angle`` 0 or 90 (reads upwards)."""
+
+    x: float
+    y: float
+    text: str
+    font: str
+    size: float
+    color: Color
+    anchor: str = "start"
+    angle: int = 0
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle outline."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    color: Color
+    line_width: float
+
+
+@dataclass(frozen=True)
+class Dot:
+    """A circle; ``fill`` None draws it hollow."""
+
+    x: float
+    y: float
+    r: float
+    fill: Color | None
+    color: Color
+    line_width: float
+
+
+@dataclass(frozen=True)
+class Polyline:
+    """An open path through ``points`` ((x, y) pairs)."""
+
+    points: tuple[tuple[float, float], ...]
+    color: Color
+    width: float
+
+
+Mark = Line | Text | Box | Dot | Polyline
 
 
 def _nice_step(span: float, target_ticks: int = 5) -> float:
@@ -31,17 +102,30 @@ def _nice_step(span: float, target_ticks: int = 5) -> float:
     return 10 * mag  # pragma: no cover
 
 
-def trend_drawing(chart: TrendChart, width: float, height: float, font: str, bold: str) -> Drawing:
-    """Draw ``chart`` in a ``width`` × ``height`` point box."""
-    d = Drawing(width, height, initialFontName=font)
+def trend_marks(chart: TrendChart, width: float, height: float, font: str, bold: str) -> list[Mark]:
+    """Lay ``chart`` out in a ``width`` × ``height`` point box (origin bottom left).
+
+    Parameters
+    ----------
+    chart : TrendChart
+    width, height : float
+        Size of the chart, points.
+    font, bold : str
+        Registered font names for labels and the title.
+
+    Returns
+    -------
+    list of Mark
+        In drawing order.
+    """
+    d: list[Mark] = []
     left, right, bottom, top = 38.0, 96.0, 30.0, 20.0
     pw, ph = width - left - right, height - bottom - top
-    d.add(String(left, height - 13, chart.title, fontName=bold, fontSize=9, fillColor=INK))
-    d.add(Rect(left, bottom, pw, ph, fillColor=None, strokeColor=INK, strokeWidth=0.6))
+    d.append(Text(left, height - 13, chart.title, bold, 9, INK))
+    d.append(Box(left, bottom, pw, ph, INK, 0.6))
     pts = chart.points
     if not pts:
-        d.add(String(left + pw / 2, bottom + ph / 2, "No assessment with a valid time yet",
-                     fontName=font, fontSize=8, textAnchor="middle", fillColor=INK))
+        d.append(Text(left + pw / 2, bottom + ph / 2, "No assessment with a valid time yet", font, 8, INK, "middle"))
         return d
     ys = [p.seconds for p in pts] + [c for c, _ in chart.cutoffs]
     y_max = max(ys) * 1.12
@@ -60,23 +144,20 @@ def trend_drawing(chart: TrendChart, width: float, height: float, font: str, bol
     tick = 0.0
     while tick <= y_max + 1e-9:
         y = y_of(tick)
-        d.add(Line(left, y, left + pw, y, strokeColor=GRID, strokeWidth=0.4))
-        d.add(String(left - 4, y - 3, f"{tick:g}", fontName=font, fontSize=7, textAnchor="end", fillColor=INK))
+        d.append(Line(left, y, left + pw, y, GRID, 0.4))
+        d.append(Text(left - 4, y - 3, f"{tick:g}", font, 7, INK, "end"))
         tick += step
-    axis_label = Group(String(0, 0, "seconds", fontName=font, fontSize=7, fillColor=INK, textAnchor="middle"))
-    axis_label.translate(10, bottom + ph / 2)
-    axis_label.rotate(90)
-    d.add(axis_label)
+    d.append(Text(10, bottom + ph / 2, "seconds", font, 7, INK, "middle", angle=90))
     # Cut-off lines, labelled in the right margin; labels nudged apart if close.
     last_label_y = None
     for value, label in sorted(chart.cutoffs, key=lambda c: c[0]):
         y = y_of(value)
-        d.add(Line(left, y, left + pw, y, strokeColor=CUT, strokeWidth=0.9, strokeDashArray=[4, 2]))
+        d.append(Line(left, y, left + pw, y, CUT, 0.9, (4, 2)))
         ly = y - 3 if last_label_y is None else max(y - 3, last_label_y + 9)
         text = label
         while stringWidth(text, font, 7) > right - 6 and len(text) > 4:
             text = text[:-2] + "…"
-        d.add(String(left + pw + 4, ly, text, fontName=font, fontSize=7, fillColor=CUT))
+        d.append(Text(left + pw + 4, ly, text, font, 7, CUT))
         last_label_y = ly
     # X tick labels, thinned to fit.
     label_w = stringWidth("2025-12-31", font, 7) + 6
@@ -86,20 +167,83 @@ def trend_drawing(chart: TrendChart, width: float, height: float, font: str, bol
         x = x_of(days[i])
         if next_x - x < label_w:
             continue
-        d.add(Line(x, bottom, x, bottom - 3, strokeColor=INK, strokeWidth=0.5))
-        d.add(String(x, bottom - 12, pts[i].assessed_on, fontName=font, fontSize=7, textAnchor="middle", fillColor=INK))
+        d.append(Line(x, bottom, x, bottom - 3, INK, 0.5))
+        d.append(Text(x, bottom - 12, pts[i].assessed_on, font, 7, INK, "middle"))
         next_x = x
     order = sorted(range(len(pts)), key=lambda i: (days[i], i))
-    coords = []
-    for i in order:
-        coords += [x_of(days[i]), y_of(pts[i].seconds)]
     if len(pts) > 1:
-        d.add(PolyLine(coords, strokeColor=LINE, strokeWidth=1.2))
+        d.append(Polyline(tuple((x_of(days[i]), y_of(pts[i].seconds)) for i in order), LINE, 1.2))
     for i in order:
         p = pts[i]
         r = 3.6 if p.current else 2.4
         fill = None if p.amended else (LINE if not p.current else INK)
-        d.add(Circle(x_of(days[i]), y_of(p.seconds), r, fillColor=fill, strokeColor=INK if p.current else LINE, strokeWidth=1))
-    d.add(String(left, 3, "● assessment   ○ amended   ⬤ this assessment   - - cut-off",
-                 fontName=font, fontSize=7, fillColor=INK))
+        d.append(Dot(x_of(days[i]), y_of(p.seconds), r, fill, INK if p.current else LINE, 1))
+    d.append(Text(left, 3, "● assessment   ○ amended   ⬤ this assessment   - - cut-off", font, 7, INK))
     return d
+
+
+class TrendFlowable(Flowable):
+    """The trend chart as a platypus flowable of ``width`` × ``height`` points."""
+
+    def __init__(self, chart: TrendChart, width: float, height: float, font: str, bold: str) -> None:
+        super().__init__()
+        self.width, self.height = width, height
+        self.marks = trend_marks(chart, width, height, font, bold)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab API
+        return self.width, self.height
+
+    def draw(self) -> None:
+        draw_marks(self.canv, self.marks)
+
+
+def draw_marks(c, marks: list[Mark]) -> None:
+    """Draw ``marks`` on canvas ``c``: shapes in order, then every text in one text object."""
+    c.setLineCap(0)
+    c.setLineJoin(0)
+    dash: tuple[float, ...] | None = None
+    texts = []
+    for m in marks:
+        if isinstance(m, Text):
+            texts.append(m)
+            continue
+        if isinstance(m, Line):
+            if m.dash != dash:
+                c.setDash(list(m.dash) if m.dash else [])
+                dash = m.dash
+            c.setStrokeColor(m.color)
+            c.setLineWidth(m.width)
+            c.line(m.x1, m.y1, m.x2, m.y2)
+            continue
+        if dash:
+            c.setDash([])
+            dash = None
+        if isinstance(m, Box):
+            c.setStrokeColor(m.color)
+            c.setLineWidth(m.line_width)
+            c.rect(m.x, m.y, m.width, m.height, stroke=1, fill=0)
+        elif isinstance(m, Dot):
+            c.setStrokeColor(m.color)
+            c.setLineWidth(m.line_width)
+            if m.fill is not None:
+                c.setFillColor(m.fill)
+            c.circle(m.x, m.y, m.r, stroke=1, fill=0 if m.fill is None else 1)
+        elif isinstance(m, Polyline):
+            c.setStrokeColor(m.color)
+            c.setLineWidth(m.width)
+            path = c.beginPath()
+            path.moveTo(*m.points[0])
+            for x, y in m.points[1:]:
+                path.lineTo(x, y)
+            c.drawPath(path, stroke=1, fill=0)
+    if dash:
+        c.setDash([])
+    text = TextWriter(c)
+    for m in texts:
+        text.set_font(m.font, m.size)
+        text.set_color(m.color)
+        if m.angle == 90:
+            text.show_upwards(m.x, m.y, m.text)
+        else:
+            text.show_anchored(m.x, m.y, m.text, m.anchor)
+    text.close()

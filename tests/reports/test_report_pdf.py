@@ -10,10 +10,8 @@ import pypdf
 import pytest
 from PIL import Image, ImageStat
 from reportcheck import UNICODE_NAMES, flat, pdf_text, render_pages
-from reportlab.graphics.shapes import Line, String
-
 from reports import build_clinician_report, build_patient_report, render_many, render_pdf
-from reports.chart import trend_drawing
+from reports.chart import Line, Text, trend_marks
 from reports.model import TrendChart, TrendPoint
 from reports.render import MARGIN, register_fonts
 
@@ -148,15 +146,16 @@ def test_trend_chart_labels_do_not_overlap_and_cutoffs_are_drawn():
     register_fonts()
     points = tuple(TrendPoint(h["assessed_on"].isoformat(), h["mean_seconds"], amended=h["amended"]) for h in _history(25))
     chart = TrendChart("t", points, ((3.0, "≤ 3 s"), (4.5, "≥ 4.5 s")))
-    drawing = trend_drawing(chart, 480, 190, "DejaVuSans", "DejaVuSans-Bold")
-    date_labels = sorted(s.x for s in drawing.contents if isinstance(s, String) and s.text[:2] == "20")
+    marks = trend_marks(chart, 480, 190, "DejaVuSans", "DejaVuSans-Bold")
+    texts = [m for m in marks if isinstance(m, Text)]
+    date_labels = sorted(t.x for t in texts if t.text[:2] == "20")
     assert date_labels[-1] > date_labels[0] and len(date_labels) >= 3
     assert all(b - a >= 45 for a, b in zip(date_labels, date_labels[1:]))
-    assert points[-1].assessed_on in [s.text for s in drawing.contents if isinstance(s, String)]
-    dashed = [s for s in drawing.contents if isinstance(s, Line) and s.strokeDashArray]
+    assert points[-1].assessed_on in [t.text for t in texts]
+    dashed = [m for m in marks if isinstance(m, Line) and m.dash]
     assert sorted(round(line.y1, 1) for line in dashed) == sorted({round(line.y1, 1) for line in dashed})
     assert len(dashed) == 2
-    assert all(0 <= s.x <= 480 for s in drawing.contents if isinstance(s, String))
+    assert all(0 <= t.x <= 480 for t in texts)
 
 
 def test_every_page_renders_and_is_not_blank(sample, pdftoppm, tmp_path):
