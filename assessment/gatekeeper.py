@@ -138,19 +138,24 @@ def parse_text(field: str, value: Any, max_len: int = 500) -> str:
     return text
 
 
-def parse_date(field: str, value: Any, today: date) -> date:
-    allowed = f"a date YYYY-MM-DD from {EARLIEST_DATE.isoformat()} to today ({today.isoformat()})"
+def parse_iso_date(field: str, value: Any, allowed: str) -> date:
+    """A date, a datetime (its date) or a ``YYYY-MM-DD`` string, as a date; no range check."""
     if isinstance(value, datetime):  # a datetime is a date subclass that cannot be compared with one
-        parsed = value.date()
-    elif isinstance(value, date):
-        parsed = value
-    elif isinstance(value, str):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
         try:
-            parsed = date.fromisoformat(value.strip())
+            return date.fromisoformat(value.strip())
         except ValueError:
             raise InputError(field, f"{value.strip()[:40]!r} is not a date; allowed: {allowed}") from None
-    else:
-        raise InputError(field, f"{brief(value)!r} is not a date; allowed: {allowed}")
+    raise InputError(field, f"{brief(value)!r} is not a date; allowed: {allowed}")
+
+
+def parse_date(field: str, value: Any, today: date) -> date:
+    """An assessment-type date: from :data:`EARLIEST_DATE` to ``today``."""
+    allowed = f"a date YYYY-MM-DD from {EARLIEST_DATE.isoformat()} to today ({today.isoformat()})"
+    parsed = parse_iso_date(field, value, allowed)
     if not EARLIEST_DATE <= parsed <= today:
         raise InputError(field, f"{parsed.isoformat()} is out of range; allowed: {allowed}")
     return parsed

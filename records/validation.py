@@ -16,6 +16,7 @@ from typing import Any
 
 from assessment.errors import InputError
 from assessment.gatekeeper import (
+    parse_iso_date,
     validate_prior_falls,
     validate_walking_aid,
     AGE_MAX,
@@ -82,17 +83,7 @@ def validate_birth_date(value: Any, field: str = "birth_date", today: date | Non
     """A birth date (YYYY-MM-DD) giving an age of 18–120 years today."""
     today = today or date.today()
     allowed = f"a date YYYY-MM-DD giving an age of {AGE_MIN} to {AGE_MAX} years today"
-    if isinstance(value, datetime):
-        parsed = value.date()
-    elif isinstance(value, date):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = date.fromisoformat(value.strip())
-        except ValueError:
-            raise InputError(field, f"{value.strip()[:40]!r} is not a date; allowed: {allowed}") from None
-    else:
-        raise InputError(field, f"{brief(value)!r} is not a date; allowed: {allowed}")
+    parsed = parse_iso_date(field, value, allowed)
     if parsed > today:
         raise InputError(field, f"{parsed.isoformat()} is in the future; allowed: {allowed}")
     age = age_on(parsed, today)
