@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session, aliased
 from assessment import Assessment, InputError, ScoreResult, score, validate_assessment
 from assessment.gatekeeper import is_blank, parse_choice, brief, validate_age, validate_sex, validate_steadi, validate_trial
 from assessment.inputs import SteadiInputs, Trial
+from assessment.program import RISK_CATEGORIES, build_program
 from assessment.protocol import MAX_TIMED_TRIALS, AssistiveDevice, Footwear, StartConvention, StopReason
 
 from .audit import now, write_audit
 from .db import Database
 from .errors import Conflict, NotFound
-from .patients import patient_row
+from .patients import LIST_LIMIT_MAX, patient_row, validate_clinic
 from .schema import DRAFT, FINAL, AssessmentLineage, AssessmentRow, Patient, SteadiRow, TrialRow
 from .validation import (
     validate_event_date,
@@ -34,7 +35,7 @@ from .validation import (
     validate_safety_screen,
     validate_walking_aid,
 )
-from .views import AssessmentView, PatientView, TrialView, age_on, steadi_raw
+from .views import AssessmentView, DueReport, PatientSummary, PatientView, TrialView, age_on, steadi_raw
 
 #: Keys the records layer accepts besides the gatekeeper's; stripped before it.
 EXTRA_KEYS = ("prior_falls", "walking_aid", "safety_screen")
@@ -248,22 +249,56 @@ def _probability(field: str, value: Any) -> float | None:
 
 
 def _apply_risk(row: AssessmentRow, risk: Mapping[str, Any] | None) -> None:
-    """Store the model's output; keys other than :data:`RISK_KEYS` are ignored."""
-    if risk is None:
-        return
-    if not isinstance(risk, Mapping):
-        raise InputError("risk", f"must be a mapping with keys {', '.join(RISK_KEYS)}")
-    row.probability = _probability("risk.probability", risk.get("probability"))
-    row.probability_low = _probability("risk.probability_low", risk.get("probability_low"))
-    row.probability_high = _probability("risk.probability_high", risk.get("probability_high"))
-    for key, limit in (("risk_category", 32), ("model_version", 64)):
-        value = risk.get(key)
-        if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= limit):
-            raise InputError(f"risk.{key}", f"allowed: text of 1 to {limit} characters")
-        setattr(row, key, value)
-    # What the model said about its own result travels with the score snapshot.
-    extra = {"risk_note": risk.get("note"), "risk_thresholds": risk.get("thresholds")}
-    row.score = {**(row.score or {}), **{k: v for k, v in extra.items() if v is not None}}
+    """Store the model's output, then (on a scored row) the program's reassessment date.
+
+    Keys other than :data:`RISK_KEYS` are ignored. The risk category must be
+    one the safe starting program knows (``assessment.program.RISK_CATEGORIES``).
+    Every path that stores a final row calls this last, after
+    :func:`_apply_score`, so each final row gets its ``reassess_on``.
+    """
+    scored = row.score is not None  # not the throw-away row an import check validates a risk on
+    if risk is not None:
+        if not isinstance(risk, Mapping):
+            raise InputError("risk", f"must be a mapping with keys {', '.join(RISK_KEYS)}")
+        row.probability = _probability("risk.probability", risk.get("probability"))
+        row.probability_low = _probability("risk.probability_low", risk.get("probability_low"))
+        row.probability_high = _probability("risk.probability_high", risk.get("probability_high"))
+        category = risk.get("risk_category")
+        if category is not None and category not in RISK_CATEGORIES:
+            raise InputError(
+                "risk.risk_category", f"{brief(category)!r} is not allowed; allowed: {', '.join(RISK_CATEGORIES)}"
+            )
+        row.risk_category = category
+        version = risk.get("model_version")
+        if version is not None and (not isinstance(version, str) or not 1 <= len(version) <= 64):
+            raise InputError("risk.model_version", "allowed: text of 1 to 64 characters")
+        row.model_version = version
+        # What the model said about its own result travels with the score snapshot.
+        extra = {"risk_note": risk.get("note"), "risk_thresholds": risk.get("thresholds")}
+        row.score = {**(row.score or {}), **{k: v for k, v in extra.items() if v is not None}}
+    if scored:
+        _apply_program(row)
+
+
+def _apply_program(row: AssessmentRow) -> None:
+    """Store the safe starting program's reassessment date for a scored row.
+
+    The same inputs as ``reports.inputs.program_for`` (which builds the
+    program shown on the Result page and the reports).
+    """
+    score = row.score or {}
+    program = build_program(
+        risk_category=row.risk_category,
+        band=score.get("band"),
+        population=row.population,
+        safety_screen=row.safety_screen,
+        stop_reason=row.stop_reason,
+        valid_trials=int(score.get("valid_trials") or 0),
+        loss_of_balance=any(t.loss_of_balance for t in row.trials),
+        hands_on_assistance=any(t.hands_on_assistance for t in row.trials),
+        assessed_on=row.assessed_on,
+    )
+    row.reassess_on = program.reassess_on
 
 
 def _new_lineage(session: Session, patient: Patient) -> AssessmentLineage:
@@ -275,6 +310,44 @@ def _new_lineage(session: Session, patient: Patient) -> AssessmentLineage:
 
 def _view(session: Session, row: AssessmentRow) -> AssessmentView:
     return AssessmentView.of(row, superseded=_successor_id(session, row.id) is not None)
+
+
+def _add_final_row(
+    session: Session,
+    *,
+    patient_id: int,
+    lineage_id: int,
+    valid: Assessment,
+    result: ScoreResult,
+    actor: str,
+    version: int = 1,
+    risk_fn: RiskFn | None = None,
+    risk: Mapping[str, Any] | None = None,
+    stamp=None,
+    **columns: Any,
+) -> AssessmentRow:
+    """Add a new final row (never edited afterwards): the validated input, its
+    trials and STEADI answers, the score snapshot and the model's risk
+    (``risk``, or computed by ``risk_fn`` with the row's stored predictors)."""
+    stamp = stamp or now()
+    row = AssessmentRow(
+        lineage_id=lineage_id,
+        version=version,
+        patient_id=patient_id,
+        status=FINAL,
+        created_by=actor,
+        created_at=stamp,
+        finalized_at=stamp,
+        trials=[_trial_row(t, i) for i, t in enumerate(valid.trials, start=1)],
+        steadi=_steadi_row(valid.steadi),
+        **columns,
+    )
+    _apply_validated(row, valid)
+    _apply_score(row, result)
+    _apply_risk(row, risk if risk is not None else _risk(risk_fn, valid, result, row))
+    session.add(row)
+    session.flush()
+    return row
 
 
 # ---------------------------------------------------------------- services
@@ -396,6 +469,99 @@ def record_trial(db: Database, assessment_id: int, raw_trial: Mapping[str, Any] 
         session.flush()
         write_audit(
             session, actor, "trial.record", "assessment", row.id, {"trial": number, "valid": trial.valid}
+        )
+        return TrialView.of(trial_row)
+
+
+#: The observations of a saved walk that :func:`update_trial_observations` may change.
+OBSERVATIONS = ("loss_of_balance", "hands_on_assistance", "valid", "invalid_reason", "steps")
+
+
+def update_trial_observations(
+    db: Database,
+    assessment_id: int,
+    number: int,
+    *,
+    loss_of_balance: bool | None = None,
+    hands_on_assistance: bool | None = None,
+    valid: bool | None = None,
+    invalid_reason: str | None = None,
+    steps: int | None = None,
+    actor: str = "system",
+) -> TrialView:
+    """Set or correct what was observed during a saved walk of a draft.
+
+    The time, timing source and start convention stay as recorded. The
+    changed trial is validated again by the gatekeeper
+    (``assessment.gatekeeper.validate_trial``): a walk that needed hands-on
+    assistance must be marked not valid, and a walk marked not valid needs a
+    reason. A final assessment changes only by :func:`amend_assessment`.
+
+    Parameters
+    ----------
+    db : Database
+    assessment_id : int
+        A draft's id (a stopped draft too: its walks can still be described).
+    number : int
+        The walk's number, 1 to the number of saved walks.
+    loss_of_balance, hands_on_assistance, valid : bool, optional
+        None leaves the stored value.
+    invalid_reason : str, optional
+        Why the walk is not valid, 1–500 characters; None leaves the stored
+        reason. Marking a walk valid again clears it.
+    steps : int, optional
+        Steps taken; None leaves the stored value.
+    actor : str
+
+    Returns
+    -------
+    TrialView
+        The walk as now stored.
+
+    Raises
+    ------
+    Conflict
+        When the assessment is final.
+    NotFound
+        When the draft has no walk with this number.
+    InputError
+        ``trial_N.<field>`` for an observation the gatekeeper refuses, or
+        ``observations`` when nothing is given.
+    """
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise InputError("number", f"{brief(number)!r} is not a walk number; allowed: a whole number from 1")
+    given = {
+        "loss_of_balance": loss_of_balance, "hands_on_assistance": hands_on_assistance, "valid": valid,
+        "invalid_reason": invalid_reason, "steps": steps,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise InputError("observations", f"nothing to change; allowed: {', '.join(OBSERVATIONS)}")
+    with db.session() as session:
+        row = _draft(session, assessment_id)
+        trial_row = next((t for t in row.trials if t.number == number), None)
+        if trial_row is None:
+            raise NotFound(
+                "number", f"assessment {row.id} has no walk {number}; allowed: 1 to {len(row.trials)}"
+                if row.trials else f"assessment {row.id} has no saved walk yet",
+            )
+        raw = TrialView.of(trial_row).as_raw()
+        if changes.get("valid") is True and "invalid_reason" not in changes:
+            raw["invalid_reason"] = None  # a valid walk keeps no reason for being invalid
+        raw.update(changes)
+        trial = validate_trial(raw, number, StartConvention(row.start))
+        before = {k: getattr(trial_row, k) for k in OBSERVATIONS}
+        trial_row.loss_of_balance = trial.loss_of_balance
+        trial_row.hands_on_assistance = trial.hands_on_assistance
+        trial_row.valid = trial.valid
+        trial_row.invalid_reason = trial.invalid_reason
+        trial_row.steps = trial.steps
+        changed = sorted(k for k in OBSERVATIONS if getattr(trial_row, k) != before[k])
+        session.flush()
+        # Codes only: the reason is free text and stays out of the audit trail.
+        write_audit(
+            session, actor, "trial.update", "assessment", row.id,
+            {"trial": number, "changed": changed, "valid": trial.valid},
         )
         return TrialView.of(trial_row)
 
@@ -537,24 +703,8 @@ def record_assessment(
         previous = _previous_seconds(session, patient.id, valid.assessed_on, None)
         result = score(valid, previous_seconds=previous)
         lineage = _new_lineage(session, patient)
-        stamp = now()
-        row = AssessmentRow(
-            lineage_id=lineage.id,
-            version=1,
-            patient_id=patient.id,
-            status=FINAL,
-            created_by=actor,
-            created_at=stamp,
-            finalized_at=stamp,
-            trials=[_trial_row(t, i) for i, t in enumerate(valid.trials, start=1)],
-            steadi=_steadi_row(valid.steadi),
-            **extras,
-        )
-        _apply_validated(row, valid)
-        _apply_score(row, result)
-        _apply_risk(row, _risk(risk_fn, valid, result, row))
-        session.add(row)
-        session.flush()
+        row = _add_final_row(session, patient_id=patient.id, lineage_id=lineage.id, valid=valid, result=result,
+                             actor=actor, risk_fn=risk_fn, **extras)
         write_audit(session, actor, "assessment.record", "assessment", row.id, {"version": 1, "band": row.band})
         return _view(session, row), result
 
@@ -614,32 +764,15 @@ def amend_assessment(
         valid = validate_assessment(_with_patient(raw, old.patient, old.population))
         previous = _previous_seconds(session, old.patient_id, valid.assessed_on, old.lineage_id)
         result = score(valid, previous_seconds=previous)
-        stamp = now()
         carried = {
             "safety_screen": old.safety_screen,
             "prior_falls": old.prior_falls,
             "walking_aid": old.walking_aid,
             **extras,
         }
-        row = AssessmentRow(
-            lineage_id=old.lineage_id,
-            version=old.version + 1,
-            supersedes_id=old.id,
-            patient_id=old.patient_id,
-            status=FINAL,
-            amendment_reason=reason,
-            created_by=actor,
-            created_at=stamp,
-            finalized_at=stamp,
-            trials=[_trial_row(t, i) for i, t in enumerate(valid.trials, start=1)],
-            steadi=_steadi_row(valid.steadi),
-            **carried,
-        )
-        _apply_validated(row, valid)
-        _apply_score(row, result)
-        _apply_risk(row, _risk(risk_fn, valid, result, row))
-        session.add(row)
-        session.flush()
+        row = _add_final_row(session, patient_id=old.patient_id, lineage_id=old.lineage_id, valid=valid,
+                             result=result, actor=actor, version=old.version + 1, risk_fn=risk_fn,
+                             supersedes_id=old.id, amendment_reason=reason, **carried)
         write_audit(
             session, actor, "assessment.amend", "assessment", row.id,
             {"supersedes_id": old.id, "version": row.version, "changed": sorted(str(k) for k in raw_changes)},
@@ -729,3 +862,170 @@ def open_drafts(db: Database, mrn: str | None = None, *, actor: str = "system") 
         rows = session.scalars(query).all()
         write_audit(session, actor, "assessment.drafts", "patient", patient_id, {"count": len(rows)})
         return [AssessmentView.of(r, superseded=False) for r in rows]
+
+
+# ------------------------------------------------- summaries and "who is due"
+
+
+def _latest_final_id():
+    """Correlated subquery: the id of ``Patient``'s latest current final assessment.
+
+    Latest by assessment date, then by lineage (the one recorded later);
+    served by the index on ``(patient_id, status, assessed_on, lineage_id)``.
+    """
+    row = aliased(AssessmentRow)
+    newer = aliased(AssessmentRow)
+    return (
+        sa.select(row.id)
+        .where(
+            row.patient_id == Patient.id,
+            row.status == FINAL,
+            ~sa.exists().where(newer.supersedes_id == row.id),
+        )
+        .order_by(row.assessed_on.desc(), row.lineage_id.desc())
+        .limit(1)
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+
+
+#: The assessment columns a summary needs (never the ORM row: no trials are loaded).
+_SUMMARY_COLUMNS = (
+    AssessmentRow.id.label("assessment_id"),
+    AssessmentRow.assessed_on,
+    AssessmentRow.mean_seconds,
+    AssessmentRow.band,
+    AssessmentRow.risk_category,
+    AssessmentRow.reassess_on,
+)
+
+
+def _summary(mrn: str, row) -> PatientSummary:
+    return PatientSummary(
+        mrn=mrn, assessment_id=row.assessment_id, last_assessed_on=row.assessed_on,
+        last_mean_seconds=row.mean_seconds, band=row.band, risk_category=row.risk_category,
+        reassess_on=row.reassess_on,
+    )
+
+
+def patient_summaries(
+    db: Database, mrns, *, clinic: str | None = None, actor: str = "system"
+) -> dict[str, PatientSummary]:
+    """Each patient's latest current final assessment, in brief, in one query.
+
+    Parameters
+    ----------
+    db : Database
+    mrns : iterable of str
+        At most 1000 MRNs (a page of a patient list).
+    clinic : str, optional
+        Leave out the patients of other clinics (see
+        :func:`records.patients.clinic_scope`).
+    actor : str
+
+    Returns
+    -------
+    dict
+        MRN → :class:`~records.views.PatientSummary`, for every MRN that
+        exists (in the clinic); a patient never assessed has a summary whose
+        fields are None. Unknown MRNs are left out.
+    """
+    if isinstance(mrns, (str, bytes)):
+        raise InputError("mrns", "allowed: a list of MRNs, not one MRN")
+    wanted = sorted({str(m) for m in mrns})
+    if len(wanted) > LIST_LIMIT_MAX:
+        raise InputError("mrns", f"{len(wanted)} MRNs; allowed: at most {LIST_LIMIT_MAX} at once")
+    clinic = validate_clinic(clinic)
+    if not wanted:
+        return {}
+    query = (
+        sa.select(Patient.mrn, *_SUMMARY_COLUMNS)
+        .outerjoin(AssessmentRow, AssessmentRow.id == _latest_final_id())
+        .where(Patient.mrn.in_(wanted))
+    )
+    if clinic is not None:
+        query = query.where(Patient.clinic == clinic)
+    with db.session() as session:
+        rows = session.execute(query).all()
+        write_audit(session, actor, "patient.summaries", "patient", None, {"count": len(rows)})
+        return {r.mrn: _summary(r.mrn, r) for r in rows}
+
+
+def due_for_reassessment(
+    db: Database,
+    *,
+    on: date | None = None,
+    clinic: str | None = None,
+    limit: int = 200,
+    actor: str = "system",
+) -> DueReport:
+    """Patients due for reassessment: latest current final ``reassess_on <= on``, or never assessed.
+
+    Two queries over the patients (of a clinic), each patient's latest
+    assessment found through an index: the counts (total, due, never
+    assessed, risk mix), then the first ``limit`` due patients. The due date
+    is the stored
+    ``reassess_on`` (the starting program's, set when final). A stored row
+    without one (an old row the program could not date) counts as due.
+
+    Parameters
+    ----------
+    db : Database
+    on : date, optional
+        The day to check (default today).
+    clinic : str, optional
+        Only this clinic's patients (see :func:`records.patients.clinic_scope`).
+    limit : int
+        Due patients returned, 1 to 1000.
+    actor : str
+
+    Returns
+    -------
+    DueReport
+    """
+    on = date.today() if on is None else validate_event_date("on", on, today=date.max)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_LIMIT_MAX:
+        raise InputError("limit", f"allowed: a whole number from 1 to {LIST_LIMIT_MAX}")
+    clinic = validate_clinic(clinic)
+    latest = (
+        sa.select(Patient.id.label("patient_id"), *_SUMMARY_COLUMNS)
+        .outerjoin(AssessmentRow, AssessmentRow.id == _latest_final_id())
+    )
+    if clinic is not None:
+        latest = latest.where(Patient.clinic == clinic)
+    latest = latest.subquery()
+    due_flag = sa.or_(latest.c.reassess_on.is_(None), latest.c.reassess_on <= on)
+    # Counted in the database: only a few rows (one per risk category and band) come back.
+    counts = (
+        sa.select(
+            latest.c.risk_category, latest.c.band,
+            sa.func.count().label("patients"),
+            sa.func.sum(sa.case((due_flag, 1), else_=0)).label("due"),
+            sa.func.sum(sa.case((latest.c.assessment_id.is_(None), 1), else_=0)).label("never"),
+        )
+        .group_by(latest.c.risk_category, latest.c.band)
+    )
+    # Never assessed first, then the most overdue; ties in name order.
+    page = (
+        sa.select(Patient, latest)
+        .join(latest, latest.c.patient_id == Patient.id)
+        .where(due_flag)
+        .order_by(latest.c.assessment_id.is_not(None), latest.c.reassess_on, Patient.name_key, Patient.mrn)
+        .limit(limit)
+    )
+    with db.session() as session:
+        mix: dict[tuple[str | None, str | None], int] = {}
+        total = due = never = 0
+        for r in session.execute(counts):
+            mix[(r.risk_category, r.band)] = mix.get((r.risk_category, r.band), 0) + r.patients
+            total += r.patients
+            due += r.due or 0
+            never += r.never or 0
+        entries = tuple(
+            (PatientView.of(r.Patient), _summary(r.Patient.mrn, r)) for r in session.execute(page)
+        )
+        write_audit(
+            session, actor, "patient.due", "patient", None,
+            {"due": due, "returned": len(entries), "clinic": clinic is not None},
+        )
+    return DueReport(on, total, due, never, mix, entries)

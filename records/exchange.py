@@ -48,20 +48,17 @@ from assessment.protocol import MAX_TIMED_TRIALS
 from assessment.steadi import stay_independent_items
 
 from .assessments import (
+    _add_final_row,
     _apply_risk,
-    _apply_score,
-    _apply_validated,
     _current_final_query,
     _new_lineage,
     _previous_seconds,
     _split_extras,
-    _steadi_row,
-    _trial_row,
     _with_patient,
 )
 from .audit import now, write_audit
 from .db import Database
-from .schema import FINAL, AssessmentRow, Patient
+from .schema import AssessmentRow, Patient
 from .validation import name_key, validate_actor, validate_patient_fields
 from .views import steadi_raw
 
@@ -526,23 +523,8 @@ def _write(session: Session, plan: _Plan, actor: str) -> None:
         previous = _previous_seconds(session, patient.id, item.valid.assessed_on, None)
         result = score(item.valid, previous_seconds=previous)
         lineage = _new_lineage(session, patient)
-        row = AssessmentRow(
-            lineage_id=lineage.id,
-            version=1,
-            patient_id=patient.id,
-            status=FINAL,
-            created_by=actor,
-            created_at=stamp,
-            finalized_at=stamp,
-            trials=[_trial_row(t, i) for i, t in enumerate(item.valid.trials, start=1)],
-            steadi=_steadi_row(item.valid.steadi),
-            **item.extras,
-        )
-        _apply_validated(row, item.valid)
-        _apply_score(row, result)
-        _apply_risk(row, item.risk)
-        session.add(row)
-        session.flush()
+        row = _add_final_row(session, patient_id=patient.id, lineage_id=lineage.id, valid=item.valid, result=result,
+                             actor=actor, risk=item.risk, stamp=stamp, **item.extras)
         write_audit(
             session, actor, "assessment.import_csv", "assessment", row.id,
             {"patient_id": patient.id, "line": item.line, "band": row.band},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,60 @@ from .views import ClinicianView, PatientView
 
 #: Largest page of patients one search returns.
 LIST_LIMIT_MAX = 1000
+#: The fields a patient has (update_patient may change any of them).
+PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population", "clinic")
+#: Clinic names: 1–200 characters (the same limit as a clinician's clinic).
+CLINIC_MAX = 200
+#: The actor of the local command line, which sees every patient.
+SYSTEM_ACTOR = "system"
+
+
+def validate_clinic(value: Any, field: str = "clinic") -> str | None:
+    """A clinic name (1–200 characters, no control characters), or None when blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    allowed = f"text of 1 to {CLINIC_MAX} characters, or leave it out"
+    if not isinstance(value, str) or len(value.strip()) > CLINIC_MAX:
+        raise InputError(field, f"allowed: {allowed}")
+    text = value.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") for c in text):
+        raise InputError(field, f"contains a control character; allowed: {allowed}")
+    return text
+
+
+def clinic_scope(db: Database, username: str) -> str | None:
+    """The clinic whose patients ``username`` sees, or None for every patient.
+
+    An administrator, a clinician with no clinic (a single-clinic install)
+    and the command line (``system``) see every patient; any other clinician
+    sees the patients of their clinic.
+
+    Parameters
+    ----------
+    db : Database
+    username : str
+        The signed-in clinician.
+
+    Returns
+    -------
+    str or None
+        Pass it as ``clinic=`` to :func:`list_patients` and the summaries.
+
+    Raises
+    ------
+    NotFound
+        When no clinician has this username.
+    """
+    if username == SYSTEM_ACTOR:
+        return None
+    username = validate_username(username)
+    with db.session() as session:
+        row = session.execute(
+            sa.select(Clinician.role, Clinician.clinic).where(Clinician.username == username)
+        ).one_or_none()
+    if row is None:
+        raise NotFound("username", f"no clinician {username}")
+    return None if row.role == "admin" else row.clinic
 
 
 def add_clinician(db: Database, *, username: str, display_name: str, role: str = "clinician") -> ClinicianView:
@@ -100,6 +155,7 @@ def add_patient(
     birth_date: date | str,
     sex: str | None,
     population: str = "community",
+    clinic: str | None = None,
     actor: str = "system",
 ) -> PatientView:
     """Register a patient.
@@ -117,6 +173,9 @@ def add_patient(
         ``female``, ``male`` or None/``unknown``.
     population : str
         One of ``assessment.POPULATION_IDS``.
+    clinic : str, optional
+        The clinic the patient belongs to, 1–200 characters; None on a
+        single-clinic install.
     actor : str
         Username of the clinician.
 
@@ -137,6 +196,7 @@ def add_patient(
             "population": population,
         }
     )
+    fields["clinic"] = validate_clinic(clinic)
     with db.session() as session:
         if session.scalar(sa.select(Patient.id).where(Patient.mrn == fields["mrn"])) is not None:
             raise Conflict("mrn", f"{fields['mrn']} already exists")
@@ -150,7 +210,8 @@ def add_patient(
         )
         session.add(row)
         session.flush()
-        write_audit(session, actor, "patient.create", "patient", row.id, {"population": row.population})
+        write_audit(session, actor, "patient.create", "patient", row.id,
+                    {"population": row.population, "clinic": row.clinic is not None})
         return PatientView.of(row)
 
 
@@ -166,15 +227,22 @@ def update_patient(db: Database, mrn: str, /, *, actor: str = "system", **change
     actor : str
     **changes
         Any of ``mrn``, ``given_name``, ``family_name``, ``birth_date``,
-        ``sex``, ``population``, validated as in :func:`add_patient`.
+        ``sex``, ``population``, ``clinic`` (None clears it), validated as
+        in :func:`add_patient`.
 
     Raises
     ------
     NotFound, Conflict, InputError
     """
+    allowed = "mrn, given_name, family_name, birth_date, sex, population, clinic"
     if not changes:
-        raise InputError("changes", "nothing to change; allowed: mrn, given_name, family_name, birth_date, sex, population")
-    fields = validate_patient_fields(changes)
+        raise InputError("changes", f"nothing to change; allowed: {allowed}")
+    for key in changes:
+        if key not in PATIENT_FIELDS:
+            raise InputError(key, f"unknown patient field; allowed: {allowed}")
+    fields = validate_patient_fields({k: v for k, v in changes.items() if k != "clinic"})
+    if "clinic" in changes:
+        fields["clinic"] = validate_clinic(changes["clinic"])
     with db.session() as session:
         row = patient_row(session, mrn)
         new_mrn = fields.get("mrn")
@@ -210,7 +278,7 @@ def _like_escape(text: str) -> str:
 
 
 def list_patients(
-    db: Database, *, search: str | None = None, limit: int = 100, actor: str = "system"
+    db: Database, *, search: str | None = None, limit: int = 100, clinic: str | None = None, actor: str = "system"
 ) -> list[PatientView]:
     """Patients in name order, optionally matching a search.
 
@@ -222,11 +290,17 @@ def list_patients(
         insensitively in any script (both columns are indexed, case-folded).
     limit : int
         1 to 1000.
+    clinic : str, optional
+        Only the patients of this clinic (see :func:`clinic_scope`); None:
+        every patient.
     actor : str
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_LIMIT_MAX:
         raise InputError("limit", f"allowed: a whole number from 1 to {LIST_LIMIT_MAX}")
+    clinic = validate_clinic(clinic)
     query = sa.select(Patient).order_by(Patient.name_key, Patient.mrn).limit(limit)
+    if clinic is not None:
+        query = query.where(Patient.clinic == clinic)
     term = search_key(search) if isinstance(search, str) else ""
     if term:
         pattern = _like_escape(term)
@@ -238,5 +312,5 @@ def list_patients(
         )
     with db.session() as session:
         rows = list(session.scalars(query))
-        write_audit(session, actor, "patient.search", "patient", None, {"results": len(rows), "searched": bool(term)})
+        write_audit(session, actor, "patient.search", "patient", None, {"results": len(rows), "searched": bool(term), "clinic": clinic is not None})
         return [PatientView.of(r) for r in rows]

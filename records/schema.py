@@ -79,6 +79,8 @@ class Patient(Base):
     name_key: Mapped[str] = mapped_column(sa.String(401), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: The clinic the patient belongs to (migration 0003); None on a single-clinic install.
+    clinic: Mapped[str | None] = mapped_column(sa.String(200), index=True)
 
 
 class AssessmentLineage(Base):
@@ -100,6 +102,10 @@ class AssessmentRow(Base):
         sa.CheckConstraint("status IN ('draft', 'final')", name="status"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.Index(None, "patient_id", "status"),
+        # Latest assessment per patient (summaries, "due"): migration 0003.
+        sa.Index(None, "patient_id", "status", "assessed_on", "lineage_id"),
+        # Open drafts (every page that offers to resume one): migration 0003.
+        sa.Index(None, "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,6 +147,9 @@ class AssessmentRow(Base):
     probability_high: Mapped[float | None] = mapped_column(sa.Float)
     risk_category: Mapped[str | None] = mapped_column(sa.String(32))
     model_version: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The safe starting program's reassessment date (assessment.program), set
+    #: when final (migration 0003); "due" is ``reassess_on <= today``.
+    reassess_on: Mapped[date | None] = mapped_column(index=True)
     amendment_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_by: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime]

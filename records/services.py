@@ -16,16 +16,19 @@ import sqlalchemy as sa
 from .assessments import (
     amend_assessment,
     assessment_versions,
+    due_for_reassessment,
     final_assessments,
     finalize_assessment,
     get_assessment,
     history,
     open_drafts,
+    patient_summaries,
     record_assessment,
     record_steadi,
     record_trial,
     start_assessment,
     stop_assessment,
+    update_trial_observations,
 )
 from .accounts import (
     add_user,
@@ -48,7 +51,15 @@ from .model_store import (
     list_model_versions,
     save_model_version,
 )
-from .patients import add_clinician, add_patient, ensure_clinician, get_patient, list_patients, update_patient
+from .patients import (
+    add_clinician,
+    add_patient,
+    clinic_scope,
+    ensure_clinician,
+    get_patient,
+    list_patients,
+    update_patient,
+)
 from .schema import Base
 
 
@@ -94,4 +105,5 @@ __all__ = [
     "labelled_outcomes", "list_audit", "list_falls", "list_model_versions", "list_patients",
     "open_drafts", "record_assessment", "record_fall", "record_steadi", "record_trial",
     "save_model_version", "start_assessment", "stop_assessment", "update_patient",
+    "clinic_scope", "due_for_reassessment", "patient_summaries", "update_trial_observations",
 ]

@@ -32,10 +32,12 @@ class ClinicianView:
     display_name: str
     role: str
     created_at: datetime
+    #: The clinician's clinic (None: sees every patient, single-clinic install).
+    clinic: str | None = None
 
     @classmethod
     def of(cls, row: Clinician) -> ClinicianView:
-        return cls(row.id, row.username, row.display_name, row.role, utc(row.created_at))
+        return cls(row.id, row.username, row.display_name, row.role, utc(row.created_at), row.clinic)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class PatientView:
     population: str
     created_at: datetime
     updated_at: datetime
+    #: The patient's clinic, or None (single-clinic install).
+    clinic: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -62,7 +66,7 @@ class PatientView:
     def of(cls, row: Patient) -> PatientView:
         return cls(
             row.id, row.mrn, row.given_name, row.family_name, row.birth_date, row.sex,
-            row.population, utc(row.created_at), utc(row.updated_at),
+            row.population, utc(row.created_at), utc(row.updated_at), row.clinic,
         )
 
 
@@ -164,6 +168,8 @@ class AssessmentView:
     finalized_at: datetime | None
     trials: tuple[TrialView, ...] = field(default=())
     steadi: dict[str, Any] | None = None
+    #: The starting program's reassessment date, stored when final.
+    reassess_on: date | None = None
 
     @property
     def amended(self) -> bool:
@@ -219,7 +225,58 @@ class AssessmentView:
             finalized_at=utc(row.finalized_at),
             trials=tuple(TrialView.of(t) for t in row.trials),
             steadi=steadi_raw(row.steadi),
+            reassess_on=row.reassess_on,
         )
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    """A patient's latest current final assessment, in brief (Patients and Clinic pages).
+
+    Every field but ``mrn`` is None for a patient never assessed.
+    """
+
+    mrn: str
+    assessment_id: int | None
+    last_assessed_on: date | None
+    last_mean_seconds: float | None
+    band: str | None
+    risk_category: str | None
+    #: The starting program's reassessment date (None: never assessed, or not known).
+    reassess_on: date | None
+
+    @property
+    def assessed(self) -> bool:
+        """True when the patient has a final assessment."""
+        return self.assessment_id is not None
+
+    def is_due(self, on: date | None = None) -> bool:
+        """Due for (re)assessment on ``on`` (default today).
+
+        A patient never assessed is due; so is one whose stored
+        reassessment date is unknown (an old row the program could not
+        date), to err on the side of seeing the patient.
+        """
+        return self.reassess_on is None or self.reassess_on <= (on or date.today())
+
+
+@dataclass(frozen=True)
+class DueReport:
+    """Who is due for (re)assessment on a day, with the clinic's risk mix.
+
+    ``patients`` holds at most the requested number, most overdue first
+    (patients never assessed before everyone else); ``due_total`` counts them
+    all.
+    """
+
+    on: date
+    total_patients: int
+    due_total: int
+    never_assessed: int
+    #: (risk category, band) of each patient's latest assessment → patients;
+    #: (None, None) counts the patients never assessed (or assessed without a band).
+    risk_mix: dict[tuple[str | None, str | None], int]
+    patients: tuple[tuple[PatientView, PatientSummary], ...]
 
 
 @dataclass(frozen=True)
