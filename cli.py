@@ -82,13 +82,17 @@ def _ensure_shipped_model(db) -> None:
 
 
 def _active_model(db):
-    """The model the clinic has activated (the shipped evidence model until another is)."""
-    from models.persist import from_bytes
+    """The model the clinic has activated (the shipped evidence model until another is).
 
+    Reads only: the shipped model is registered as a version by the `model`
+    commands, never as a side effect of scoring or recording.
+    """
+    from models import load_default_model
+    from models.persist import from_bytes
     from records import services
 
-    _ensure_shipped_model(db)
-    return from_bytes(services.active_model_version(db).artifact)
+    active = services.active_model_version(db)
+    return from_bytes(active.artifact) if active is not None else load_default_model()
 
 
 def _model_for(args):
@@ -706,11 +710,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         return func(args)
     except CommandError as err:
-        print(f"{err.prog}: error: {err}", file=sys.stderr)
+        print(_one_line(f"{err.prog}: error: {err}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except InputError as err:
-        print(f"stepback: error: {err.field}: {err.message}", file=sys.stderr)
+        print(_one_line(f"stepback: error: {err.field}: {err.message}"), file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _one_line(text: str) -> str:
+    """The error contract is one line: show any line break in echoed input escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,18 +9,27 @@ upgraded only by Alembic (:meth:`Database.upgrade`), never by
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from assessment.errors import InputError
 
 from .errors import Conflict
+
+T = TypeVar("T")
 
 #: Environment variable that overrides the default database URL.
 DATABASE_URL_ENV = "STEPBACK_DATABASE_URL"
@@ -30,6 +39,67 @@ DEFAULT_FILE_NAME = "stepback.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 #: Alembic's script location, found through the installed package.
 MIGRATIONS = "records:migrations"
+
+
+class DatabaseBusy(InputError):
+    """Another writer held the SQLite database for longer than the retry bound.
+
+    An :class:`assessment.InputError` (field ``database``), so the CLI and the
+    app show it as one line; nothing of the action was saved.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("database", "the database is busy; try again")
+
+
+@dataclass(frozen=True)
+class BusyRetry:
+    """How long an action retries taking SQLite's write lock before giving up.
+
+    Each attempt already waits up to :data:`SQLITE_BUSY_TIMEOUT_MS` inside
+    SQLite; between attempts the action sleeps ``first_delay * 2**k``
+    seconds (at most ``max_delay``, with up to 50 % random jitter so waiting
+    writers do not wake in step).
+
+    Parameters
+    ----------
+    attempts : int
+        Attempts in all, at least 1.
+    first_delay, max_delay : float
+        Backoff between attempts, seconds.
+    deadline : float
+        No new attempt starts once this many seconds have passed since the first.
+    """
+
+    attempts: int = 6
+    first_delay: float = 0.05
+    max_delay: float = 1.0
+    deadline: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to sleep after failed attempt number ``attempt`` (0-based)."""
+        base = min(self.max_delay, self.first_delay * 2**attempt)
+        return base * (1 + random.random() / 2)
+
+
+#: The retry bound every :class:`Database` uses unless given another.
+DEFAULT_BUSY_RETRY = BusyRetry()
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "busy" (``SQLITE_BUSY``, ``SQLITE_LOCKED``).
+
+    Accepts the driver's ``sqlite3.OperationalError`` or SQLAlchemy's
+    wrapper around it; anything else (a PostgreSQL error, a missing table) is False.
+    """
+    orig = exc.orig if isinstance(exc, OperationalError) else exc
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return True
+    message = str(orig).lower()
+    return "database is locked" in message or "database table is locked" in message or "busy" in message
 
 
 def default_database_url() -> str:
@@ -92,6 +162,9 @@ class Database:
         SQLAlchemy URL. Default: ``$STEPBACK_DATABASE_URL`` when set, else
         :func:`default_database_url`. For a SQLite file the parent
         directory is created.
+    busy_retry : BusyRetry, optional
+        How long an action retries SQLite's write lock before raising
+        :class:`DatabaseBusy` (default :data:`DEFAULT_BUSY_RETRY`).
 
     Notes
     -----
@@ -99,8 +172,9 @@ class Database:
     :meth:`upgrade`, or use :func:`open_database`.
     """
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, busy_retry: BusyRetry = DEFAULT_BUSY_RETRY) -> None:
         self.url = resolve_url(url)
+        self.busy_retry = busy_retry
         parsed = make_url(self.url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -132,15 +206,21 @@ class Database:
         """
         from alembic import command
 
-        with self.engine.begin() as connection:
-            command.upgrade(self._alembic_config(connection), revision)
+        def run() -> None:
+            with self.engine.begin() as connection:
+                command.upgrade(self._alembic_config(connection), revision)
+
+        self._retry_busy(run)
 
     def downgrade(self, revision: str) -> None:
         """Run ``alembic downgrade`` to ``revision`` (``base`` drops every table)."""
         from alembic import command
 
-        with self.engine.begin() as connection:
-            command.downgrade(self._alembic_config(connection), revision)
+        def run() -> None:
+            with self.engine.begin() as connection:
+                command.downgrade(self._alembic_config(connection), revision)
+
+        self._retry_busy(run)
 
     def current_revision(self) -> str | None:
         """The Alembic revision the database is at, or None when unversioned."""
@@ -149,19 +229,66 @@ class Database:
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
+    def _retry_busy(self, action: Callable[[], T]) -> T:
+        """Run ``action`` (one whole transaction); retry it while SQLite is busy.
+
+        Only for actions that roll back completely when they fail, so a
+        retry never repeats a committed change. Gives up after
+        ``busy_retry.attempts`` attempts or ``busy_retry.deadline`` seconds
+        with :class:`DatabaseBusy`; never lets the driver's
+        "database is locked" reach the user.
+        """
+        policy = self.busy_retry
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                return action()
+            except OperationalError as exc:
+                if not is_busy_error(exc):
+                    raise
+                pause = policy.delay(attempt)
+                attempt += 1
+                if attempt >= policy.attempts or time.monotonic() - started + pause > policy.deadline:
+                    raise DatabaseBusy() from exc
+                time.sleep(pause)
+
+    def _begin(self) -> tuple[Session, SessionTransaction]:
+        """A new session and its begun transaction (on SQLite it holds the write lock)."""
+        session = self._sessions()
+        try:
+            transaction = session.begin()
+            session.connection()  # BEGIN (IMMEDIATE) now, not at the first statement
+        except BaseException:
+            session.close()
+            raise
+        return session, transaction
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any error.
 
-        A unique or foreign-key violation that the services' own checks did
-        not catch (two writers at once) is raised as :class:`Conflict`.
+        The transaction begins before the ``with`` body runs: on SQLite that
+        is ``BEGIN IMMEDIATE``, which takes the write lock. While another
+        writer holds it, beginning is retried with backoff
+        (:class:`BusyRetry`); once begun, nothing in the body can meet a busy
+        database. So the body runs once, and a busy database ends in
+        :class:`DatabaseBusy` ("the database is busy; try again"), never in
+        the driver's raw error. A unique or foreign-key violation that the
+        services' own checks did not catch (two writers at once) is raised
+        as :class:`Conflict`.
         """
-        with self._sessions() as session:
+        session, transaction = self._retry_busy(self._begin)
+        with session:
             try:
-                with session.begin():
+                with transaction:  # commits, or rolls back on any error
                     yield session
             except IntegrityError as exc:
                 raise Conflict("record", "a conflicting change was saved at the same time; try again") from exc
+            except OperationalError as exc:
+                if is_busy_error(exc):
+                    raise DatabaseBusy() from exc
+                raise
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -1,10 +1,18 @@
-"""Fixtures for the exchange tests: real SQLite files under ``tmp_path``."""
+"""Fixtures for the exchange tests: real SQLite files under ``tmp_path``.
+
+With ``STEPBACK_TEST_DATABASE_URL`` set (``postgresql+psycopg://...``) the
+source and target are two databases on that server instead, each emptied
+before every test; the SQLite backup/restore tests are skipped there.
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from assessment.program import SAFETY_SCREEN_KEYS
 from assessment.steadi import stay_independent_items
@@ -12,10 +20,54 @@ from records import Database
 from records import services as svc
 
 ASSESSED_ON = date(2024, 3, 4)
+TEST_URL_ENV = "STEPBACK_TEST_DATABASE_URL"
+#: Tests of SQLite file backup/restore: they need the database to be a SQLite file.
+SQLITE_FILE_FIXTURES = {"db", "filled_db", "other_db"}
+SQLITE_ONLY_MODULES = {"test_exchange_backup.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a server database, skip the backup/restore tests that work on the SQLite file."""
+    if not os.environ.get(TEST_URL_ENV):
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="SQLite file backup/restore: the test database is a server (PostgreSQL)")
+    for item in items:
+        if (item.path.parent == here and item.path.name in SQLITE_ONLY_MODULES
+                and SQLITE_FILE_FIXTURES & set(getattr(item, "fixturenames", ()))):
+            item.add_marker(skip)
+
+
+def server_database(name: str) -> str | None:
+    """URL of an empty database ``<test db>_<name>`` on the test server, or None when testing on SQLite.
+
+    The database is created on first use; afterwards its ``public`` schema is dropped and recreated.
+    """
+    base = os.environ.get(TEST_URL_ENV)
+    if not base:
+        return None
+    base_url = sa.make_url(base)
+    url = base_url.set(database=f"{base_url.database}_{name}")
+    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            if connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}) is None:
+                connection.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
+    finally:
+        admin.dispose()
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+    return url.render_as_string(hide_password=False)
 
 
 def make_db(path) -> Database:
-    database = Database(f"sqlite:///{path}")
+    """A migrated database: the SQLite file ``path``, or on the test server a database named after its stem."""
+    database = Database(server_database(Path(path).stem) or f"sqlite:///{path}")
     database.upgrade()
     return database
 

@@ -1,0 +1,25 @@
+"""Helpers shared by the hardening tests (imported by name: this folder has no __init__.py)."""
+
+from __future__ import annotations
+
+from records import Database
+from records import services as svc
+
+#: Lines the tests add for pytest's terminal summary (concurrency figures ...).
+REPORT_LINES: list[str] = []
+
+
+def make_db(path) -> Database:
+    """A migrated SQLite database at ``path``."""
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    return database
+
+
+def add_patients(db: Database, count: int, prefix: str = "P") -> list[str]:
+    """Register ``count`` patients (MRNs ``P0``, ``P1`` ...); returns the MRNs."""
+    mrns = [f"{prefix}{i}" for i in range(count)]
+    for i, mrn in enumerate(mrns):
+        svc.add_patient(db, mrn=mrn, given_name=f"Given{i}", family_name="Soak", birth_date="1950-01-01",
+                        sex="female" if i % 2 else "male", actor="setup")
+    return mrns
