@@ -9,7 +9,7 @@ import streamlit as st
 from assessment.errors import InputError
 from records import services
 
-from .resources import actor, database
+from .resources import actor, database, is_admin
 
 #: Session-state keys (UI state only: which patient/assessment is on screen).
 SELECTED_MRN = "selected_mrn"
@@ -17,6 +17,32 @@ RESULT_ID = "result_assessment_id"
 
 #: Search results shown at once (the records search is indexed and limited).
 SEARCH_LIMIT = 50
+
+
+#: Characters with a meaning in Markdown, escaped by :func:`md_escape`.
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def md_escape(text: object) -> str:
+    """User text made literal for ``st.markdown``-style elements.
+
+    Streamlit never renders HTML unless ``unsafe_allow_html`` is set (and
+    StepBack never sets it with user text); this also stops a name from
+    turning into a link, an image or emphasis. Use plain elements
+    (``st.text``, dataframes) where possible instead.
+    """
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+
+
+def require_admin(what: str = "this page") -> None:
+    """Stop the page unless the signed-in user is an administrator.
+
+    Admin pages are not in the navigation of other users; this also refuses
+    a direct call (the records services check the actor's role again).
+    """
+    if not is_admin():
+        st.error(f"Only an administrator may open {what}.", icon=":material/block:")
+        st.stop()
 
 
 def show_error(exc: InputError) -> None:

@@ -9,11 +9,28 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from assessment import populations
 from assessment.errors import InputError
 from records import services
 
 from .common import RESULT_ID, patient_picker, show_error, words
 from .resources import actor, database
+
+
+def mdc95_of(hist) -> tuple[float | None, str | None]:
+    """The MDC95 (seconds) and its kind for the band around the latest time.
+
+    The population's published or derived MDC95 (``assessment.populations``)
+    whenever it has one, so the band shows from the first assessment; else
+    the one stored with a scored change.
+    """
+    last = hist[-1]
+    population = populations().get(last.population)
+    if population is not None and population.mdc95_seconds:
+        return population.mdc95_seconds, population.mdc95_kind
+    if last.mdc95:
+        return last.mdc95, (last.score or {}).get("mdc95_kind")
+    return None, None
 
 
 def trend_chart(hist) -> alt.Chart:
@@ -37,8 +54,10 @@ def trend_chart(hist) -> alt.Chart:
     if not cutoffs.empty:
         layers.append(alt.Chart(cutoffs).mark_rule(strokeDash=[6, 4], color="#b00020").encode(
             y="seconds:Q", tooltip=["cut-off:N"]))
-    if last.mdc95 and last.mean_seconds is not None:
-        band = pd.DataFrame({"low": [last.mean_seconds - last.mdc95], "high": [last.mean_seconds + last.mdc95]})
+    mdc95, _kind = mdc95_of(hist)
+    latest = next((h for h in reversed(hist) if h.mean_seconds is not None), None)
+    if mdc95 and latest is not None:
+        band = pd.DataFrame({"low": [latest.mean_seconds - mdc95], "high": [latest.mean_seconds + mdc95]})
         layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="#1f77b4").encode(
             y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]))
     return alt.layer(*layers).properties(height=320)
@@ -78,10 +97,13 @@ def render() -> None:
     else:
         if any(h.mean_seconds is not None for h in hist):
             st.altair_chart(trend_chart(hist), width="stretch")
-            last = hist[-1]
-            if last.mdc95:
-                st.caption(f"Shaded: the latest time ± MDC95 ({last.mdc95:.2f} s, "
-                           f"{(last.score or {}).get('mdc95_kind') or 'published'}); dashed: the population's cut-offs.")
+            mdc95, kind = mdc95_of(hist)
+            if mdc95:
+                st.caption(f"Shaded: the latest time ± MDC95 ({mdc95:.2f} s, {kind or 'published'}): a later time "
+                           "outside it is a real change. Dashed: the population's cut-offs.")
+            else:
+                st.caption("No MDC95 is published for this population, so no band is drawn. "
+                           "Dashed: the population's cut-offs.")
         table = [{"ID": h.id, "Date": h.assessed_on, "Time (s)": None if h.mean_seconds is None else round(h.mean_seconds, 2),
                   "Band": words(h.band), "Percentile": None if h.percentile is None else round(h.percentile),
                   "Fall risk": words(h.risk_category), "Change": words(h.change),

@@ -11,30 +11,42 @@ from assessment import POPULATION_IDS, populations
 from assessment.errors import InputError
 from records import services
 
-from . import flow
 from .common import SELECTED_MRN, show_error, words
 from .resources import actor, database
 
-#: Rows shown per search (each row reads that patient's history).
+#: Rows shown per search (their summaries come from one bulk query).
 PAGE_SIZE = 20
 SEXES = ["female", "male"]
 #: One-shot confirmation shown after a rerun (UI state).
 FLASH = "patients_flash"
 
 
-def patient_summary(db, mrn: str) -> dict:
-    """Latest final assessment's date, band, risk and the reassessment date."""
-    hist = services.history(db, mrn, actor=actor())
-    if not hist:
-        return {"Last assessment": None, "Time (s)": None, "Risk": "not assessed", "Reassess on": None, "Due": True}
-    last = hist[-1]
-    due_on = flow.program_for(last).reassess_on
-    risk = words(last.risk_category) if last.risk_category else (words(last.band) + " (band)" if last.band else "—")
-    return {"Last assessment": last.assessed_on, "Time (s)": None if last.mean_seconds is None else round(last.mean_seconds, 2),
-            "Risk": risk, "Reassess on": due_on, "Due": due_on <= date.today()}
+def clinic_scope() -> str | None:
+    """The clinic whose patients the signed-in clinician sees (None: every patient).
+
+    Read from the clinicians table on each run (an admin, or a clinician
+    with no clinic, sees everyone), never trusted from session state.
+    """
+    return services.clinic_scope(database(), actor())
 
 
-def _add_form() -> None:
+def risk_text(summary) -> str:
+    """The latest risk in words: the model's category, else the 3MBW band."""
+    if not summary.assessed:
+        return "not assessed"
+    if summary.risk_category:
+        return words(summary.risk_category)
+    return f"{words(summary.band)} (band)" if summary.band else "—"
+
+
+def summary_columns(summary) -> dict:
+    """Table columns for a :class:`records.views.PatientSummary`."""
+    seconds = summary.last_mean_seconds
+    return {"Last assessment": summary.last_assessed_on, "Time (s)": None if seconds is None else round(seconds, 2),
+            "Risk": risk_text(summary), "Reassess on": summary.reassess_on, "Due": summary.is_due()}
+
+
+def _add_form(scope: str | None) -> None:
     pops = populations()
     with st.form("add_patient", clear_on_submit=False):
         c1, c2, c3 = st.columns(3)
@@ -45,27 +57,34 @@ def _add_form() -> None:
         birth = c4.date_input("Birth date", value=None, min_value=date(1900, 1, 1), max_value=date.today(), key="add_birth")
         sex = c5.selectbox("Sex", SEXES, index=None, key="add_sex")
         population = c6.selectbox("Population", POPULATION_IDS, format_func=lambda p: pops[p].label, key="add_pop")
+        # A clinician of a clinic adds patients to it; an admin (or a single-clinic install) may name any.
+        clinic = st.text_input("Clinic (leave blank on a single-clinic install)", value=scope or "",
+                               disabled=scope is not None, key="add_clinic", max_chars=200)
         if st.form_submit_button("Add patient", type="primary"):
             try:
                 p = services.add_patient(database(), mrn=mrn, given_name=given, family_name=family,
-                                         birth_date=birth, sex=sex, population=population, actor=actor())
+                                         birth_date=birth, sex=sex, population=population,
+                                         clinic=scope if scope is not None else clinic, actor=actor())
             except InputError as exc:
                 show_error(exc)
                 return
             st.session_state[SELECTED_MRN] = p.mrn
             st.session_state[FLASH] = f"Added {p.given_name} {p.family_name} (MRN {p.mrn})."
-            for key in ("add_mrn", "add_given", "add_family", "add_birth", "add_sex"):
+            for key in ("add_mrn", "add_given", "add_family", "add_birth", "add_sex", "add_clinic"):
                 st.session_state.pop(key, None)
             st.rerun()
 
 
-def _edit_form(mrn: str) -> None:
+def _edit_form(mrn: str, scope: str | None) -> None:
     db = database()
     pops = populations()
     try:
         p = services.get_patient(db, mrn, actor=actor())
     except InputError as exc:
         show_error(exc)
+        return
+    if scope is not None and p.clinic != scope:
+        st.warning(f"MRN {mrn} is not a patient of {scope}.")
         return
     with st.form(f"edit_{mrn}"):
         c1, c2 = st.columns(2)
@@ -76,10 +95,13 @@ def _edit_form(mrn: str) -> None:
         sex = c4.selectbox("Sex", SEXES, index=SEXES.index(p.sex) if p.sex in SEXES else None)
         population = c5.selectbox("Population", POPULATION_IDS, index=list(POPULATION_IDS).index(p.population),
                                   format_func=lambda x: pops[x].label)
+        clinic = st.text_input("Clinic", value=p.clinic or "", disabled=scope is not None, max_chars=200)
         if st.form_submit_button("Save changes"):
-            changes = {k: v for k, v in {"given_name": given, "family_name": family, "birth_date": birth,
-                                         "sex": sex, "population": population}.items()
-                       if v != getattr(p, k)}
+            fields = {"given_name": given, "family_name": family, "birth_date": birth, "sex": sex,
+                      "population": population}
+            if scope is None:
+                fields["clinic"] = clinic.strip() or None
+            changes = {k: v for k, v in fields.items() if v != getattr(p, k)}
             if not changes:
                 st.info("Nothing changed.")
                 return
@@ -97,17 +119,23 @@ def render() -> None:
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH), icon=":material/check:")
     db = database()
-    term = st.text_input("Search by name or MRN", key="patients_search", placeholder="Type a name or the start of an MRN")
     try:
-        found = services.list_patients(db, search=term or None, limit=PAGE_SIZE, actor=actor())
+        scope = clinic_scope()
     except InputError as exc:
         show_error(exc)
-        found = []
+        return
+    if scope is not None:
+        st.caption(f"Patients of {scope}.")
+    term = st.text_input("Search by name or MRN", key="patients_search", placeholder="Type a name or the start of an MRN")
+    try:
+        found = services.list_patients(db, search=term or None, limit=PAGE_SIZE, clinic=scope, actor=actor())
+        summaries = services.patient_summaries(db, [p.mrn for p in found], clinic=scope, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        found, summaries = [], {}
     if found:
-        rows = []
-        for p in found:
-            rows.append({"MRN": p.mrn, "Name": f"{p.family_name}, {p.given_name}", "Born": p.birth_date,
-                         "Population": p.population, **patient_summary(db, p.mrn)})
+        rows = [{"MRN": p.mrn, "Name": f"{p.family_name}, {p.given_name}", "Born": p.birth_date,
+                 "Population": p.population, **summary_columns(summaries[p.mrn])} for p in found]
         event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key="patients_table",
                              column_config={"Due": st.column_config.CheckboxColumn("Reassessment due")})
@@ -129,6 +157,6 @@ def render() -> None:
             st.session_state.pop("result_assessment_id", None)
             st.switch_page("ui/pages/result.py")
         with st.expander("Edit patient details"):
-            _edit_form(mrn)
+            _edit_form(mrn, scope)
     with st.expander("Add a patient", expanded=not found and not term):
-        _add_form()
+        _add_form(scope)

@@ -10,8 +10,14 @@ import streamlit as st
 
 from records.db import Database, open_database, resolve_url
 
-#: Session-state key of the signed-in clinician's username (UI state only).
+#: Session-state keys of the signed-in user (UI state only; nothing clinical):
+#: username, display name, role and the time of the last activity (UTC).
 CLINICIAN_KEY = "clinician"
+NAME_KEY = "clinician_name"
+ROLE_KEY = "clinician_role"
+LAST_ACTIVITY_KEY = "last_activity"
+#: The only keys the sign-in keeps about the user.
+SESSION_USER_KEYS = (CLINICIAN_KEY, NAME_KEY, ROLE_KEY, LAST_ACTIVITY_KEY)
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,5 +70,18 @@ def fall_risk_model():
 
 
 def actor() -> str:
-    """Username of the clinician signed in to this browser session."""
-    return st.session_state.get(CLINICIAN_KEY) or "system"
+    """Username of the clinician signed in to this browser session.
+
+    Never falls back to ``system`` (the command line's privileged actor): a
+    page run without a signed-in user stops here with an error.
+    """
+    username = st.session_state.get(CLINICIAN_KEY)
+    if not username:
+        st.error("Sign in first.")
+        st.stop()
+    return username
+
+
+def is_admin() -> bool:
+    """True when the signed-in user's role (refreshed from the database on every rerun) is admin."""
+    return bool(st.session_state.get(CLINICIAN_KEY)) and st.session_state.get(ROLE_KEY) == "admin"

@@ -1,8 +1,10 @@
 """New assessment: the guided 3MBW wizard.
 
 Steps: patient → safety screen → set-up checklist → script → practice walk →
-timed trials (stopwatch or typed time; stop rules one tap away) → optional
-STEADI items → review → finalize. The draft is created in the database when
+timed trials (stopwatch or typed time; stop rules one tap away) →
+observations (what happened on each saved walk: lost balance, hands-on
+help, not valid and why, steps; set or corrected after the walk) →
+optional STEADI items → review → finalize. The draft is created in the database when
 the timed trials begin and every trial is saved the moment it is recorded;
 session state holds only the step, the draft's id and the answers of the
 pre-test steps not yet submitted. Reopening the page offers to resume any
@@ -44,11 +46,14 @@ DRAFT = "wizard_draft_id"
 PRETEST = "wizard_pretest"  # pre-test answers until the draft is created (seconds)
 LAST_LAP = "wizard_last_lap"
 
-STEPS = ("patient", "safety", "setup", "script", "practice", "trials", "steadi", "review")
+STEPS = ("patient", "safety", "setup", "script", "practice", "trials", "observations", "steadi", "review")
 STEP_TITLES = {
     "patient": "Patient", "safety": "Safety screen", "setup": "Set-up checklist", "script": "Script",
-    "practice": "Practice walk", "trials": "Timed walks", "steadi": "STEADI (optional)", "review": "Review",
+    "practice": "Practice walk", "trials": "Timed walks", "observations": "Observations",
+    "steadi": "STEADI (optional)", "review": "Review",
 }
+#: Steps that work on a draft stored in the database.
+DRAFT_STEPS = ("trials", "observations", "steadi", "review")
 
 #: Go/no-go questions asked before any walk (product checks; a "no" means do not test today).
 GO_QUESTIONS = {
@@ -108,7 +113,7 @@ def _resume_offers(mrn: str | None) -> None:
             if st.button("Resume this assessment", key=f"resume_{d.id}", type="primary", icon=":material/play_arrow:"):
                 st.session_state[DRAFT] = d.id
                 st.session_state[SELECTED_MRN] = d.mrn
-                _go("review" if d.stop_reason else "trials")
+                _go(("observations" if d.trials else "review") if d.stop_reason else "trials")
                 st.rerun()
 
 
@@ -224,10 +229,12 @@ def _stop_rules(draft_id: int) -> None:
                       width="stretch", type="primary", help=STOP_REASON_TEXT[reason]):
             try:
                 services.stop_assessment(database(), draft_id, reason.value, actor=actor())
+                saved = services.get_assessment(database(), draft_id, actor=actor()).trials
             except InputError as exc:
                 show_error(exc)
                 return
-            _go("review")
+            # Say what happened on the walks done so far (e.g. the hands-on help that stopped the test).
+            _go("observations" if saved else "review")
             st.rerun()
 
 
@@ -239,19 +246,6 @@ def _save_trial(draft_id: int, raw: dict) -> bool:
         return False
     st.toast(f"Walk {trial.number} saved: {trial.seconds:.2f} s ({trial.timing_source})")
     return True
-
-
-def _observations() -> dict:
-    st.markdown("**This walk** (tick before stopping or saving, if it happened)")
-    c1, c2, c3 = st.columns(3)
-    lob = c1.checkbox("Lost balance", key="obs_lob")
-    hands = c2.checkbox("Needed hands-on help", key="obs_hands")
-    invalid = c3.checkbox("Walk not valid", key="obs_invalid")
-    reason = st.text_input("Why not valid?", key="obs_reason", max_chars=200) if invalid else None
-    raw = {"loss_of_balance": lob, "hands_on_assistance": hands, "valid": not invalid}
-    if invalid:
-        raw["invalid_reason"] = reason
-    return raw
 
 
 def _step_trials() -> None:
@@ -280,7 +274,8 @@ def _step_trials() -> None:
     else:
         st.subheader(f"{n} walks saved (the most allowed)")
     st.caption(START_TIMING[StartConvention(view.start)])
-    obs = _observations()
+    st.caption("Record the time now; what happened on the walk (lost balance, hands-on help, not valid) "
+               "is noted on the next step.")
     lap = stopwatch(
         key=f"stopwatch_{draft_id}", disabled=full,
         disabled_note=f"{MAX_TIMED_TRIALS} walks recorded." if full else "",
@@ -288,7 +283,7 @@ def _step_trials() -> None:
     )
     if lap is not None and lap["id"] != st.session_state.get(LAST_LAP):
         st.session_state[LAST_LAP] = lap["id"]
-        if _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start, **obs}):
+        if _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start}):
             st.rerun()
     with st.expander("Type a time measured with another stopwatch", icon=":material/keyboard:"):
         with st.form("manual_time", clear_on_submit=True):
@@ -297,7 +292,7 @@ def _step_trials() -> None:
             if st.form_submit_button("Save typed time", type="primary"):
                 if typed is None:
                     st.error("**seconds**: type the time in seconds, e.g. 4.25")
-                elif _save_trial(draft_id, {"seconds": typed, "timing_source": "manual", "start": view.start, **obs}):
+                elif _save_trial(draft_id, {"seconds": typed, "timing_source": "manual", "start": view.start}):
                     st.rerun()
     if view.trials:
         st.markdown("**Saved walks**")
@@ -309,8 +304,65 @@ def _step_trials() -> None:
         )
     if n >= DEFAULT_TIMED_TRIALS or full:
         st.success(f"{n} timed walks saved.")
-    if st.button("Continue to STEADI items", type="primary" if n >= DEFAULT_TIMED_TRIALS else "secondary",
+    if st.button("Continue to the observations", type="primary" if n >= DEFAULT_TIMED_TRIALS else "secondary",
                  key="trials_next", disabled=n == 0):
+        _go("observations")
+        st.rerun()
+
+
+def _observation_form(draft_id: int, trial) -> None:
+    """One saved walk's observations, shown as stored; saving changes only what differs."""
+    n = trial.number
+    with st.form(f"obs_form_{draft_id}_{n}"):
+        st.markdown(f"**Walk {n}** — {trial.seconds:.2f} s ({trial.timing_source})")
+        c1, c2, c3, c4 = st.columns([1, 1, 1, 1])
+        lob = c1.checkbox("Lost balance", value=trial.loss_of_balance, key=f"obs_lob_{draft_id}_{n}")
+        hands = c2.checkbox("Needed hands-on help", value=trial.hands_on_assistance, key=f"obs_hands_{draft_id}_{n}")
+        valid = c3.radio("Counts as a valid walk", ["Yes", "No"], index=0 if trial.valid else 1,
+                         horizontal=True, key=f"obs_valid_{draft_id}_{n}")
+        steps = c4.number_input("Steps (optional)", min_value=0, value=trial.steps, step=1, key=f"obs_steps_{draft_id}_{n}")
+        reason = st.text_input("If not valid: why?", value=trial.invalid_reason or "", max_chars=200,
+                               key=f"obs_reason_{draft_id}_{n}")
+        if not st.form_submit_button(f"Save walk {n}"):
+            return
+    wanted = {"loss_of_balance": lob, "hands_on_assistance": hands, "valid": valid == "Yes",
+              "invalid_reason": (reason.strip() or None) if valid == "No" else None, "steps": steps}
+    changes = {k: v for k, v in wanted.items() if v is not None and v != getattr(trial, k)}
+    if not changes:
+        st.info(f"Walk {n}: nothing changed.")
+        return
+    try:
+        services.update_trial_observations(database(), draft_id, n, actor=actor(), **changes)
+    except InputError as exc:
+        show_error(exc)
+        return
+    st.toast(f"Walk {n} observations saved")
+    st.rerun()
+
+
+def _step_observations() -> None:
+    draft_id = st.session_state[DRAFT]
+    try:
+        view = services.get_assessment(database(), draft_id, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    if view.is_final:  # finalized in another tab
+        st.session_state[RESULT_ID] = view.id
+        _reset()
+        st.rerun()
+    st.subheader("What happened on each walk")
+    st.caption("Tick what you saw, then save that walk. A walk that needed hands-on help cannot count: "
+               "mark it not valid and say why. Nothing here changes the recorded times.")
+    if not view.trials:
+        st.info("No timed walk was saved.")
+    for trial in view.trials:
+        _observation_form(draft_id, trial)
+    c1, c2 = st.columns(2)
+    if not view.stop_reason and c1.button("Back to the timed walks", key="obs_back"):
+        _go("trials")
+        st.rerun()
+    if c2.button("Continue to STEADI items", type="primary", key="obs_next"):
         _go("steadi")
         st.rerun()
 
@@ -342,8 +394,8 @@ def _step_steadi() -> None:
         _go("review")
         st.rerun()
     c1, c2 = st.columns(2)
-    if c1.button("Back to the timed walks", key="steadi_back"):
-        _go("trials")
+    if c1.button("Back to the observations", key="steadi_back"):
+        _go("observations")
         st.rerun()
     if c2.button("Skip STEADI", key="steadi_skip"):
         _go("review")
@@ -367,7 +419,9 @@ def _step_review() -> None:
              f"{'done' if view.practice_walk_done else 'not done'}")
     if view.trials:
         st.dataframe(
-            [{"Walk": t.number, "Seconds": round(t.seconds, 2), "Timing": t.timing_source, "Valid": t.valid}
+            [{"Walk": t.number, "Seconds": round(t.seconds, 2), "Timing": t.timing_source,
+              "Valid": "yes" if t.valid else f"no ({t.invalid_reason})", "Lost balance": t.loss_of_balance,
+              "Hands-on help": t.hands_on_assistance, "Steps": t.steps}
              for t in view.trials], hide_index=True,
         )
     else:
@@ -375,8 +429,8 @@ def _step_review() -> None:
     if view.steadi:
         st.write("STEADI: " + ", ".join(f"{words(k)} {v}" for k, v in view.steadi.items() if k != "stay_independent"))
     c1, c2 = st.columns(2)
-    if not view.stop_reason and c1.button("Back", key="review_back"):
-        _go("trials")
+    if view.trials and c1.button("Back to the observations", key="review_back"):
+        _go("observations")
         st.rerun()
     if c2.button("Finalize and see the result", type="primary", key="finalize", icon=":material/check:"):
         try:
@@ -391,7 +445,8 @@ def _step_review() -> None:
 
 STEP_FUNCTIONS = {
     "patient": _step_patient, "safety": _step_safety, "setup": _step_setup, "script": _step_script,
-    "practice": _step_practice, "trials": _step_trials, "steadi": _step_steadi, "review": _step_review,
+    "practice": _step_practice, "trials": _step_trials, "observations": _step_observations,
+    "steadi": _step_steadi, "review": _step_review,
 }
 
 
@@ -400,7 +455,7 @@ def render() -> None:
     _big_css()
     st.title("New assessment")
     step = st.session_state.get(STEP, "patient")
-    if step in ("trials", "steadi", "review") and DRAFT not in st.session_state:
+    if step in DRAFT_STEPS and DRAFT not in st.session_state:
         step = "patient"
     if step in ("safety", "setup", "script", "practice") and not (st.session_state.get(PRETEST) or {}).get("mrn"):
         step = "patient"

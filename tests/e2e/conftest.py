@@ -86,3 +86,34 @@ def page(app_server):
         yield pg
         context.close()
         browser.close()
+
+
+#: Accounts the ``accounts`` fixture creates (real argon2 hashes) and their password.
+ADMIN, CLINICIAN = "boss", "jdoe"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def accounts(app_server):
+    """The first administrator and a clinician, created in the running app's database."""
+    from records import services
+    from records.db import open_database
+
+    db = open_database(app_server["db_url"])
+    try:
+        services.add_user(db, username=ADMIN, password=PASSWORD, role="admin", display_name="Bo Boss", actor="system")
+        services.add_user(db, username=CLINICIAN, password=PASSWORD, display_name="Jo Doe", actor=ADMIN)
+    finally:
+        db.dispose()
+    return {"admin": ADMIN, "clinician": CLINICIAN, "password": PASSWORD}
+
+
+def sign_in(page, url: str, username: str, password: str = PASSWORD, *, shot=None) -> None:
+    """Open the app and sign in through the form; ``shot(name)`` is called on the filled form."""
+    page.goto(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    if shot is not None:
+        shot()
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Patients").wait_for()

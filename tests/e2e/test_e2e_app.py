@@ -14,7 +14,7 @@ from assessment.protocol import SETUP_CHECKLIST
 from records import services
 from records.db import open_database
 
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -54,14 +54,9 @@ def choose(page, label, option_text):
     page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
 
 
-def test_assessment_with_browser_stopwatch(page, app_server):
+def test_assessment_with_browser_stopwatch(page, app_server, accounts):
     page.add_init_script(TAP_RECORDER)
-    page.goto(app_server["url"])
-    page.get_by_label("Your username").fill("jdoe")
-    page.get_by_label("Your name as printed on reports").fill("Jo Doe")
-    shot(page, "01-sign-in")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Patients").wait_for()
+    sign_in(page, app_server["url"], accounts["clinician"], shot=lambda: shot(page, "01-sign-in"))
 
     # add a patient
     page.get_by_label("MRN", exact=True).fill("E2E-001")
@@ -138,6 +133,8 @@ def test_assessment_with_browser_stopwatch(page, app_server):
     finally:
         db.dispose()
 
+    page.get_by_role("button", name="Continue to the observations").click()
+    page.get_by_text("What happened on each walk").wait_for()
     page.get_by_role("button", name="Continue to STEADI items").click()
     page.get_by_role("button", name="Skip STEADI").click()
     page.get_by_role("heading", name="Review and finalize").wait_for()

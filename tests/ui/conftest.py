@@ -21,10 +21,18 @@ def db_url(tmp_path, monkeypatch):
     return url
 
 
+#: Test accounts: the first administrator, then a clinician (real argon2 hashes).
+ADMIN, CLINICIAN = "boss", "jdoe"
+PASSWORD = "correct horse battery"
+
+
 @pytest.fixture
 def db(db_url):
     database = open_database(db_url)
-    services.ensure_clinician(database, "jdoe", "Jo Doe")
+    services.add_user(database, username=ADMIN, password=PASSWORD, role="admin", display_name="Bo Boss",
+                      actor="system")
+    services.add_user(database, username=CLINICIAN, password=PASSWORD, role="clinician", display_name="Jo Doe",
+                      actor=ADMIN)
     yield database
     database.dispose()
 
@@ -37,3 +45,23 @@ def patient(db):
     )
 
 
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """Deferred download callables registered during AppTest runs, by file name.
+
+    A deferred ``st.download_button`` runs its callable only when the browser
+    fetches the file; calling the captured callable is that click.
+    """
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    captured: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        captured[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return captured

@@ -38,22 +38,6 @@ def texts(at):
                     for e in getattr(at, kind))
 
 
-def test_sign_in_picks_a_clinician(db_url, db):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.text_input(key="signin_username").input("new.user")
-    at.text_input(key="signin_display").input("New User")
-    submit(at, "sign_in", "Continue")
-    assert at.session_state["clinician"] == "new.user"
-    assert [t.value for t in at.title] == ["Patients"]
-    at2 = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at2.text_input(key="signin_username").input("bad user!")
-    submit(at2, "sign_in", "Continue")
-    assert any("username" in e.value for e in at2.error)
-    assert "clinician" not in at2.session_state
-
-
 def test_patients_add_search_and_summary(db, assessed):
     at = signed_in("ui/pages/patients.py")
     at.text_input(key="add_mrn").input("MRN002")
@@ -147,9 +131,12 @@ def test_clinic_due_list_and_batch_print(db, assessed):
                          sex="male", population="community", actor="jdoe")
     at = signed_in("ui/pages/clinic.py")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Patients reviewed"] == "2"
+    assert metrics["Patients"] == "2"
     assert metrics["Due for reassessment"] == "1"  # the never-assessed patient
-    at.radio(key="print_scope").set_value("all patients reviewed")
+    assert metrics["Never assessed"] == "1"
+    assert list(at.dataframe[0].value["MRN"]) == ["MRN009"]
+    at.radio(key="print_scope").set_value("patients matching a search").run()
+    at.text_input(key="clinic_search").input("garc")
     click(at, "batch_print")
     assert [b.label for b in at.get("download_button")] == ["Download all reports (ZIP)"]
 
@@ -160,10 +147,72 @@ def test_model_page_card_reliability_and_admin_gate(db):
     assert {m.label: m.value for m in at.metric}["Active version"] == model.version
     assert len(at.get("vega_lite_chart")) == 1
     assert any("Only an admin" in i.value for i in at.info)
-    at2 = signed_in()
-    at2.session_state["clinician_role"] = "admin"
-    at2.switch_page("ui/pages/model.py").run()
+    at2 = signed_in("ui/pages/model.py", user="boss")  # the admin account of the db fixture
     click(at2, "recalibrate")
     # a new clinic has no outcomes: nothing is fitted or stored
     assert any("No assessment has a known 12-month outcome" in i.value for i in at2.info)
     assert services.list_model_versions(db) == []
+
+
+def test_clinic_lists_patients_due_from_their_latest_assessment(db, patient):
+    today = date.today()
+    assess(db, patient.mrn, today - timedelta(days=400), [6.0], model=False)  # its date has long passed ...
+    latest = assess(db, patient.mrn, today - timedelta(days=3), [4.0], model=False)  # ... but she was reassessed
+    services.add_patient(db, mrn="MRN010", given_name="Di", family_name="Overdue", birth_date=date(1944, 2, 2),
+                         sex="female", population="community", actor="jdoe")
+    old = assess(db, "MRN010", today - timedelta(days=120), [5.5], model=False)
+    at = signed_in("ui/pages/clinic.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Patients"], metrics["Due for reassessment"], metrics["Never assessed"]) == ("2", "1", "0")
+    frame = at.dataframe[0].value
+    assert list(frame["MRN"]) == ["MRN010"]
+    assert frame.iloc[0]["Reassess on"] == old.reassess_on
+    assert frame.iloc[0]["Days overdue"] == (today - old.reassess_on).days
+    assert latest.reassess_on > today
+
+
+def test_a_clinician_sees_the_patients_of_their_clinic(db):
+    from ui_helpers import PASSWORD
+
+    services.add_user(db, username="north1", password=PASSWORD, role="clinician", display_name="Nell North",
+                      clinic="North", actor="boss")
+    for mrn, family, clinic in (("N-1", "Nash", "North"), ("S-1", "Soto", "South"), ("X-1", "Xu", None)):
+        services.add_patient(db, mrn=mrn, given_name="Pat", family_name=family, birth_date=date(1945, 1, 1),
+                             sex="female", population="community", clinic=clinic, actor="boss")
+    north = signed_in("ui/pages/patients.py", user="north1")
+    assert list(north.dataframe[0].value["MRN"]) == ["N-1"]
+    assert any("Patients of North" in c.value for c in north.caption)
+    # a patient added by a North clinician belongs to North
+    north.text_input(key="add_mrn").input("N-2")
+    north.text_input(key="add_given").input("Ned")
+    north.text_input(key="add_family").input("Nye")
+    north.date_input(key="add_birth").set_value(date(1950, 1, 2))
+    submit(north, "add_patient", "Add patient")
+    assert services.get_patient(db, "N-2").clinic == "North"
+    north.switch_page("ui/pages/clinic.py").run()
+    assert {m.label: m.value for m in north.metric}["Patients"] == "2"
+    # the admin, and a clinician with no clinic (single-clinic install), see everyone
+    for user in ("boss", "jdoe"):
+        at = signed_in("ui/pages/patients.py", user=user)
+        assert set(at.dataframe[0].value["MRN"]) == {"N-1", "N-2", "S-1", "X-1"}, user
+
+
+def test_history_draws_the_populations_mdc_band_from_the_first_assessment(db, patient):
+    from assessment import populations
+
+    only = assess(db, patient.mrn, date.today() - timedelta(days=1), [5.0, 5.2], model=False)
+    assert only.mdc95 is None  # no change was scored: nothing to compare with
+    at = signed_in()
+    at.session_state["selected_mrn"] = patient.mrn
+    at.switch_page("ui/pages/history.py").run()
+    assert not at.exception
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    proto = at.get("vega_lite_chart")[0].proto
+    frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in proto.datasets]
+    bands = [f for f in frames if "low" in f.columns]
+    mdc = populations()["community"].mdc95_seconds
+    assert len(bands) == 1
+    assert (bands[0]["low"].item(), bands[0]["high"].item()) == (pytest.approx(5.1 - mdc), pytest.approx(5.1 + mdc))
+    assert '"rect"' in proto.spec
+    assert any(f"MDC95 ({mdc:.2f} s" in c.value for c in at.caption)

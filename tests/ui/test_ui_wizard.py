@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assessment.protocol import SETUP_CHECKLIST
-from records import services
+from records import Conflict, services
 
 from ui_helpers import click, signed_in, submit
 
@@ -55,6 +55,8 @@ def test_wizard_manual_times_end_to_end(db, patient):
     type_time(at, 3.80)
     assert len(services.get_assessment(db, draft_id).trials) == 2
     click(at, "trials_next")
+    assert at.session_state["wizard_step"] == "observations"
+    click(at, "obs_next")
     click(at, "steadi_skip")
     assert at.session_state["wizard_step"] == "review"
     click(at, "finalize")
@@ -85,11 +87,16 @@ def test_stop_rule_ends_the_test_and_scores_what_was_done(db, patient):
     draft_id = at.session_state["wizard_draft_id"]
     type_time(at, 5.0)
     click(at, "stop_dizziness")
-    assert at.session_state["wizard_step"] == "review"
+    # the walks done so far can still be described, then the review
+    assert at.session_state["wizard_step"] == "observations"
     assert services.get_assessment(db, draft_id).stop_reason == "dizziness"
+    assert not any(b.key == "obs_back" for b in at.button)  # no way back to more walks
+    click(at, "obs_next")
+    click(at, "steadi_skip")
+    assert at.session_state["wizard_step"] == "review"
     assert any("dizziness" in w.value for w in at.warning)
     # no more walks can be added once stopped
-    with pytest.raises(Exception):
+    with pytest.raises(Conflict):
         services.record_trial(db, draft_id, 4.0)
     click(at, "finalize")
     final = services.get_assessment(db, draft_id)
@@ -120,6 +127,7 @@ def test_resume_after_lost_session(db, patient):
     type_time(second, 5.5)
     assert [t.seconds for t in services.get_assessment(db, draft_id).trials] == [4.5, 5.5]
     click(second, "trials_next")
+    click(second, "obs_next")
     click(second, "steadi_skip")
     click(second, "finalize")
     assert services.get_assessment(db, draft_id).mean_seconds == pytest.approx(5.0)
@@ -130,9 +138,65 @@ def test_steadi_items_are_saved_to_the_draft(db, patient):
     draft_id = at.session_state["wizard_draft_id"]
     type_time(at, 4.0)
     click(at, "trials_next")
+    click(at, "obs_next")
     at.number_input(key="tug").set_value(13.5)
     at.number_input(key="chair").set_value(9)
     submit(at, "steadi_form", "Save STEADI items")
     assert at.session_state["wizard_step"] == "review"
     steadi = services.get_assessment(db, draft_id).steadi
     assert steadi["tug_seconds"] == pytest.approx(13.5) and steadi["chair_stand_count"] == 9
+
+
+def save_observations(at, draft_id, number, *, lob=None, hands=None, valid=None, reason=None, steps=None):
+    """Fill walk ``number``'s observation form and save it."""
+    key = f"{draft_id}_{number}"
+    if lob is not None:
+        at.checkbox(key=f"obs_lob_{key}").set_value(lob)
+    if hands is not None:
+        at.checkbox(key=f"obs_hands_{key}").set_value(hands)
+    if valid is not None:
+        at.radio(key=f"obs_valid_{key}").set_value("Yes" if valid else "No")
+    if reason is not None:
+        at.text_input(key=f"obs_reason_{key}").input(reason)
+    if steps is not None:
+        at.number_input(key=f"obs_steps_{key}").set_value(steps)
+    return submit(at, f"obs_form_{key}", f"Save walk {number}")
+
+
+def test_observations_are_set_after_the_walks_and_change_the_result(db, patient):
+    at = to_trials(signed_in(WIZARD), patient.mrn)
+    draft_id = at.session_state["wizard_draft_id"]
+    for seconds in (4.0, 6.0, 4.4):
+        type_time(at, seconds)
+    click(at, "trials_next")
+    assert at.session_state["wizard_step"] == "observations"
+    # each saved walk has its own form, filled with what is stored
+    assert at.checkbox(key=f"obs_lob_{draft_id}_1").value is False
+    save_observations(at, draft_id, 1, lob=True, steps=8)
+    save_observations(at, draft_id, 2, valid=False, reason="turned to look behind")
+    trials = services.get_assessment(db, draft_id).trials
+    assert [(t.loss_of_balance, t.valid, t.invalid_reason, t.steps) for t in trials] == [
+        (True, True, None, 8), (False, False, "turned to look behind", None), (False, True, None, None)]
+    # the form shows the stored values after the rerun; a correction is saved the same way
+    assert at.checkbox(key=f"obs_lob_{draft_id}_1").value is True
+    save_observations(at, draft_id, 1, lob=False)
+    assert services.get_assessment(db, draft_id).trials[0].loss_of_balance is False
+    click(at, "obs_next")
+    click(at, "steadi_skip")
+    click(at, "finalize")
+    final = services.get_assessment(db, draft_id)
+    assert final.mean_seconds == pytest.approx(4.2)  # walk 2 no longer counts
+    assert final.score["valid_trials"] == 2
+
+
+def test_hands_on_help_on_a_valid_walk_is_refused_with_the_field(db, patient):
+    at = to_trials(signed_in(WIZARD), patient.mrn)
+    draft_id = at.session_state["wizard_draft_id"]
+    type_time(at, 5.0)
+    click(at, "trials_next")
+    save_observations(at, draft_id, 1, hands=True)
+    assert any("trial_1.valid" in e.value for e in at.error), [e.value for e in at.error]
+    assert services.get_assessment(db, draft_id).trials[0].hands_on_assistance is False
+    save_observations(at, draft_id, 1, hands=True, valid=False, reason="caught her")
+    stored = services.get_assessment(db, draft_id).trials[0]
+    assert (stored.hands_on_assistance, stored.valid, stored.invalid_reason) == (True, False, "caught her")

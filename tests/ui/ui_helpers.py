@@ -9,17 +9,29 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 60
+#: The password of the accounts the ``db`` fixture creates (tests/ui/conftest.py).
+PASSWORD = "correct horse battery"
 
 
-def signed_in(page: str | None = None) -> AppTest:
-    """A fresh browser session, signed in as jdoe, on ``page`` (a ui/pages file)."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["clinician"] = "jdoe"
-    at.session_state["clinician_name"] = "Jo Doe"
+def sign_in(at: AppTest, username: str, password: str) -> AppTest:
+    """Fill and submit the sign-in form of a running AppTest."""
+    at.text_input(key="signin_username").input(username)
+    at.text_input(key="signin_password").input(password)
+    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def signed_in(page: str | None = None, *, user: str = "jdoe", password: str = PASSWORD) -> AppTest:
+    """A fresh browser session, signed in through the form as ``user``, on ``page`` (a ui/pages file)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    sign_in(at, user, password)
+    assert at.session_state["clinician"] == user, [e.value for e in at.error]
     if page:
         at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
+        at.run()
+        assert not at.exception, at.exception
     return at
 
 

@@ -1,0 +1,142 @@
+"""Data: CSV import (all rows or none, with a row report), CSV export, one
+patient's FHIR export, and (administrators) a database backup download.
+
+Exports run when their download button is clicked (deferred downloads), so
+each audit row is written at the moment of the export. Files pass through
+temporary files that are deleted at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from assessment.errors import InputError
+from records import services
+from records.backup import backup
+from records.exchange import ImportRejected
+from records.fhir import fhir_bundle
+
+from .common import patient_picker, show_error
+from .resources import actor, database, is_admin
+
+#: One-shot import summary shown after a rerun (UI state; counts only).
+FLASH = "exchange_flash"
+
+
+def problem_rows(exc: ImportRejected) -> list[dict]:
+    """Every bad cell of a rejected import: line, field, reason."""
+    return [{"Line": p.line, "Field": p.field, "Reason": p.reason} for p in exc.problems]
+
+
+def import_bytes(db, data: bytes, *, actor: str):
+    """Import an uploaded CSV through a temporary file (deleted afterwards)."""
+    handle, name = tempfile.mkstemp(prefix="stepback-import-", suffix=".csv")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        return services.import_csv(db, name, actor=actor)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def export_csv_bytes(db, *, actor: str) -> bytes:
+    """Every patient and final assessment as the import CSV (via a temporary file)."""
+    with tempfile.TemporaryDirectory(prefix="stepback-export-") as folder:
+        out = Path(folder) / "export.csv"
+        services.export_csv(db, out, actor=actor)
+        return out.read_bytes()
+
+
+def fhir_bytes(db, mrn: str, *, actor: str) -> bytes:
+    """One patient's FHIR R4(B) Bundle as JSON."""
+    return json.dumps(fhir_bundle(db, mrn, actor=actor), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def backup_bytes(db, *, actor: str) -> bytes:
+    """A consistent copy of the SQLite database (via a temporary file)."""
+    with tempfile.TemporaryDirectory(prefix="stepback-backup-") as folder:
+        out = Path(folder) / "backup.sqlite3"
+        backup(db, out, actor=actor)
+        return out.read_bytes()
+
+
+def safe_file_part(text: str) -> str:
+    """An MRN made safe for a file name (``/`` and other separators → ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+def _import_section(db) -> None:
+    st.subheader("Import patients and past assessments (CSV)")
+    st.caption("All rows or none: a file with any bad row imports nothing and lists every problem. "
+               "Re-importing the same file adds nothing.")
+    uploaded = st.file_uploader("CSV file", type=["csv"], key="import_file")
+    if st.button("Import", type="primary", key="import_run", disabled=uploaded is None, icon=":material/upload:"):
+        try:
+            summary = import_bytes(db, uploaded.getvalue(), actor=actor())
+        except ImportRejected as exc:
+            st.error(f"Nothing imported: {exc.message}. Fix these rows and import the file again.",
+                     icon=":material/error:")
+            st.dataframe(problem_rows(exc), hide_index=True, width="stretch")
+            return
+        except InputError as exc:
+            show_error(exc)
+            return
+        st.session_state[FLASH] = (
+            f"Imported {summary.rows} rows: {summary.patients_added} new patients "
+            f"({summary.patients_existing} already stored), {summary.assessments_added} assessments added, "
+            f"{summary.assessments_skipped} already stored or repeated."
+        )
+        st.rerun()
+
+
+def _export_section(db) -> None:
+    st.subheader("Export")
+    username = actor()
+    st.download_button(
+        "Export all patients and assessments (CSV)", data=lambda: export_csv_bytes(db, actor=username),
+        file_name=f"stepback-export-{date.today().isoformat()}.csv", mime="text/csv", key="export_csv",
+        icon=":material/download:", on_click="ignore",
+    )
+    st.caption("The same columns the import reads; each export is recorded in the audit trail.")
+    st.markdown("**One patient as FHIR R4B (JSON)**")
+    mrn = patient_picker("fhir", label="Patient")
+    if mrn:
+        st.download_button(
+            "Export this patient (FHIR JSON)", data=lambda: fhir_bytes(db, mrn, actor=username),
+            file_name=f"stepback-fhir-{safe_file_part(mrn)}.json", mime="application/fhir+json", key="export_fhir",
+            icon=":material/download:", on_click="ignore",
+        )
+
+
+def _backup_section(db) -> None:
+    st.subheader("Backup (administrators)")
+    if not db.url.startswith("sqlite"):
+        st.info("Backups from the app are for SQLite databases; back up this server with its own tools.")
+        return
+    username = actor()
+    st.download_button(
+        "Download a backup of the database", data=lambda: backup_bytes(db, actor=username),
+        file_name=f"stepback-backup-{date.today().isoformat()}.sqlite3", mime="application/vnd.sqlite3",
+        key="backup_download", icon=":material/backup:", on_click="ignore",
+    )
+    st.caption("The backup holds every record and the password hashes: keep it as safe as the database. "
+               "Restore it with `stepback restore`.")
+
+
+def render() -> None:
+    """The Data page."""
+    st.title("Data")
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH), icon=":material/check:")
+    db = database()
+    _import_section(db)
+    _export_section(db)
+    if is_admin():
+        _backup_section(db)

@@ -1,0 +1,3 @@
+from ui.admin import render
+
+render()

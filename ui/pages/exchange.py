@@ -1,0 +1,3 @@
+from ui.exchange_page import render
+
+render()

@@ -1,0 +1,178 @@
+"""Sign-in, first-run administrator, sign-out and the idle session timeout.
+
+Session state keeps only the user's username, display name, role and the
+time of their last activity (:data:`ui.resources.SESSION_USER_KEYS`), plus a
+one-shot notice shown on the sign-in page. Passwords live only in the form
+widgets, which are cleared when the form is submitted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from assessment.errors import InputError
+from records import accounts
+
+from .resources import CLINICIAN_KEY, LAST_ACTIVITY_KEY, NAME_KEY, ROLE_KEY, SESSION_USER_KEYS, database
+
+#: One-shot notice for the sign-in page ("signed out after 15 minutes idle").
+NOTICE_KEY = "signin_notice"
+#: How often an open page checks for the idle timeout without user activity, seconds.
+IDLE_CHECK_SECONDS = 30
+
+
+def now() -> datetime:
+    """The current time, UTC."""
+    return datetime.now(UTC)
+
+
+def _remember(user) -> None:
+    st.session_state[CLINICIAN_KEY] = user.username
+    st.session_state[NAME_KEY] = user.display_name
+    st.session_state[ROLE_KEY] = user.role
+    st.session_state[LAST_ACTIVITY_KEY] = now()
+
+
+def sign_out(notice: str | None = None) -> None:
+    """Forget everything this browser session held, keeping only ``notice`` for the sign-in page."""
+    st.session_state.clear()
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+
+
+def reserved_username(username) -> bool:
+    """True for ``system``, the command line's actor, which no account may take."""
+    return isinstance(username, str) and username.strip().casefold() == accounts.SYSTEM_ACTOR
+
+
+def timeout_minutes() -> int:
+    """The configured idle timeout (``$STEPBACK_SESSION_TIMEOUT_MINUTES``, default 15).
+
+    A bad value stops the app with the error naming the variable.
+    """
+    try:
+        return accounts.session_timeout_minutes()
+    except InputError as exc:
+        st.error(f"**{exc.field}**: {exc.message}")
+        st.stop()
+
+
+def idle_expired() -> bool:
+    """True when the signed-in session has been idle for the timeout or longer."""
+    return accounts.session_expired(st.session_state.get(LAST_ACTIVITY_KEY), now(), timeout_minutes())
+
+
+def current_user() -> str | None:
+    """Check this rerun's session; return the signed-in username or None.
+
+    Signs out (with a notice) when the session was idle too long, or when an
+    administrator disabled the account or it no longer exists. Otherwise the
+    role and display name are refreshed from the database and the
+    last-activity time moves to now (every full rerun is a user action).
+    """
+    username = st.session_state.get(CLINICIAN_KEY)
+    if not username:
+        return None
+    if reserved_username(username):
+        sign_out()
+        return None
+    if idle_expired():
+        minutes = timeout_minutes()
+        sign_out(f"You were signed out after {minutes} minute{'s' if minutes != 1 else ''} without activity. "
+                 "Sign in again to continue.")
+        return None
+    account = next((u for u in accounts.list_users(database()) if u.username == username), None)
+    if account is None or account.disabled or not account.has_password:
+        sign_out("Your account is no longer active; ask an administrator.")
+        return None
+    st.session_state[NAME_KEY] = account.display_name
+    st.session_state[ROLE_KEY] = account.role
+    st.session_state[LAST_ACTIVITY_KEY] = now()
+    return username
+
+
+@st.fragment(run_every=IDLE_CHECK_SECONDS)
+def idle_watch() -> None:
+    """Re-check the timeout every :data:`IDLE_CHECK_SECONDS` while the page sits open.
+
+    A fragment rerun is not user activity (it does not move the
+    last-activity time); once the session has expired it reruns the whole
+    app, which signs out and hides the patient data on screen.
+    """
+    if st.session_state.get(CLINICIAN_KEY) and idle_expired():
+        st.rerun(scope="app")
+
+
+def _notice() -> None:
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.warning(notice, icon=":material/logout:")
+
+
+def _narrow():
+    """A centred column, so the short forms do not stretch across a wide screen."""
+    return st.columns([1, 2, 1])[1]
+
+
+def sign_in_page() -> None:
+    """The sign-in form: username and password, checked by :func:`records.accounts.authenticate`."""
+    with _narrow():
+        _sign_in_form()
+
+
+def _sign_in_form() -> None:
+    st.title("StepBack")
+    st.write("Fall-risk screening with the 3-meter backward walk test. Sign in to continue.")
+    _notice()
+    with st.form("sign_in", clear_on_submit=True):
+        username = st.text_input("Username", key="signin_username", autocomplete="username")
+        password = st.text_input("Password", type="password", key="signin_password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            user = accounts.authenticate(database(), username, password)
+        except accounts.SignInError as exc:
+            st.error(f"Sign-in refused: {exc.message}.", icon=":material/lock:")
+            return
+        _remember(user)
+        st.rerun()
+
+
+def first_run_page() -> None:
+    """First run (no administrator yet): create the first administrator, then sign in as them."""
+    with _narrow():
+        _first_run_form()
+
+
+def _first_run_form() -> None:
+    st.title("Welcome to StepBack")
+    st.write("No administrator exists yet. Create the first administrator account; "
+             "they can then add the clinicians' accounts. There is no default password.")
+    st.caption(f"Password: {accounts.PASSWORD_POLICY}.")
+    with st.form("first_admin", clear_on_submit=True):
+        username = st.text_input("Username", key="first_username", autocomplete="username")
+        display = st.text_input("Your name as printed on reports", key="first_display")
+        password = st.text_input("Password", type="password", key="first_password", autocomplete="new-password")
+        again = st.text_input("Password again", type="password", key="first_password2", autocomplete="new-password")
+        submitted = st.form_submit_button("Create the administrator", type="primary")
+    if not submitted:
+        return
+    if password != again:
+        st.error("**password**: the two passwords differ; type the same password twice.")
+        return
+    if reserved_username(username):
+        st.error(f"**username**: {accounts.SYSTEM_ACTOR!r} is reserved for the command line; choose another.")
+        return
+    db = database()
+    try:
+        actor = username.strip() if isinstance(username, str) and username.strip() else accounts.SYSTEM_ACTOR
+        accounts.add_user(db, username=username, password=password, role="admin",
+                          display_name=display or None, actor=actor)
+        user = accounts.authenticate(db, username, password)
+    except InputError as exc:
+        st.error(f"**{exc.field}**: {exc.message}")
+        return
+    _remember(user)
+    st.rerun()
