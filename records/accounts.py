@@ -31,7 +31,7 @@ from .audit import write_audit
 from .db import Database
 from .errors import Conflict, NotFound
 from .schema import Clinician
-from .validation import validate_name, validate_role, validate_username
+from .validation import validate_clinic, validate_name, validate_role, validate_username
 from .views import ClinicianView, utc
 
 #: Shortest password accepted, characters (product policy, issue 6).
@@ -51,7 +51,6 @@ SESSION_TIMEOUT_RANGE = (1, 24 * 60)
 #: The actor of actions run from the local command line (which holds the database file).
 SYSTEM_ACTOR = "system"
 #: Clinic names: 1–200 characters.
-CLINIC_MAX = 200
 
 PASSWORD_POLICY = (
     f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters, not the username, "
@@ -148,14 +147,6 @@ def validate_password(password: Any, username: str | None = None) -> str:
     return password
 
 
-def _clinic(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if not isinstance(value, str) or len(value.strip()) > CLINIC_MAX:
-        raise InputError("clinic", f"allowed: text of 1 to {CLINIC_MAX} characters, or leave it out")
-    return value.strip()
-
-
 def _now(value: datetime | None) -> datetime:
     if value is None:
         return utc_now()
@@ -248,7 +239,7 @@ def add_user(
     password = validate_password(password, username)
     role = validate_role(role)
     given_name = None if display_name is None else validate_name(display_name, "display_name")
-    clinic = _clinic(clinic)
+    clinic = validate_clinic(clinic)
     password_hash = _hasher().hash(password)
     with db.session() as session:
         if _active_admins(session) == 0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -16,6 +15,7 @@ from .db import Database
 from .errors import Conflict, NotFound
 from .schema import Clinician, Patient
 from .validation import (
+    validate_clinic,
     name_key,
     search_key,
     validate_mrn,
@@ -31,22 +31,8 @@ LIST_LIMIT_MAX = 1000
 #: The fields a patient has (update_patient may change any of them).
 PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population", "clinic")
 #: Clinic names: 1–200 characters (the same limit as a clinician's clinic).
-CLINIC_MAX = 200
 #: The actor of the local command line, which sees every patient.
 SYSTEM_ACTOR = "system"
-
-
-def validate_clinic(value: Any, field: str = "clinic") -> str | None:
-    """A clinic name (1–200 characters, no control characters), or None when blank."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    allowed = f"text of 1 to {CLINIC_MAX} characters, or leave it out"
-    if not isinstance(value, str) or len(value.strip()) > CLINIC_MAX:
-        raise InputError(field, f"allowed: {allowed}")
-    text = value.strip()
-    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") for c in text):
-        raise InputError(field, f"contains a control character; allowed: {allowed}")
-    return text
 
 
 def clinic_scope(db: Database, username: str) -> str | None:

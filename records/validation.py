@@ -143,6 +143,10 @@ def validate_actor(value: Any) -> str:
     return value.strip()
 
 
+#: The actor name of local command-line changes; never an account.
+RESERVED_USERNAME = "system"
+
+
 def validate_username(value: Any, field: str = "username") -> str:
     """A clinician username: 1–64 of letters, digits, _ . @ -"""
     allowed = f"1 to {USERNAME_MAX} characters: letters A-Z, digits, _ . @ -"
@@ -151,6 +155,8 @@ def validate_username(value: Any, field: str = "username") -> str:
     text = value.strip()
     if len(text) > USERNAME_MAX or not _USERNAME_RE.fullmatch(text):
         raise InputError(field, f"{text[:40]!r} is not a valid username; allowed: {allowed}")
+    if text.casefold() == RESERVED_USERNAME:
+        raise InputError(field, f"{text!r} is reserved for the local command line; allowed: any other name")
     return text
 
 
@@ -183,3 +189,20 @@ def validate_label(value: Any, field: str, max_len: int = 64) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.+-]{1,%d}" % max_len, value.strip()):
         raise InputError(field, f"{brief(value)!r} is not allowed; allowed: {allowed}")
     return value.strip()
+
+
+#: Longest clinic name (product limit).
+CLINIC_MAX = 200
+
+
+def validate_clinic(value: Any, field: str = "clinic") -> str | None:
+    """A clinic name (1–200 characters, no control characters), or None when blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    allowed = f"text of 1 to {CLINIC_MAX} characters, or leave it out"
+    if not isinstance(value, str) or len(value.strip()) > CLINIC_MAX:
+        raise InputError(field, f"allowed: {allowed}")
+    text = value.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") for c in text):
+        raise InputError(field, f"contains a control character; allowed: {allowed}")
+    return text

@@ -55,6 +55,15 @@ def patient_label(p) -> str:
     return f"{p.family_name}, {p.given_name} — MRN {p.mrn} (born {p.birth_date.isoformat()})"
 
 
+def clinic_scope() -> str | None:
+    """The clinic whose patients the signed-in clinician sees (None: every patient).
+
+    Read from the clinicians table on each run (an admin, or a clinician
+    with no clinic, sees everyone), never trusted from session state.
+    """
+    return services.clinic_scope(database(), actor())
+
+
 def patient_picker(key: str, *, label: str = "Patient") -> str | None:
     """Search box + picker over records' indexed search; returns the chosen MRN.
 
@@ -68,16 +77,19 @@ def patient_picker(key: str, *, label: str = "Patient") -> str | None:
         placeholder="e.g. Garcia or MRN prefix",
     )
     try:
-        found = services.list_patients(db, search=term or None, limit=SEARCH_LIMIT, actor=actor())
+        scope = clinic_scope()
+        found = services.list_patients(db, search=term or None, limit=SEARCH_LIMIT, clinic=scope, actor=actor())
     except InputError as exc:
         show_error(exc)
         return None
     options = {p.mrn: p for p in found}
     if current and current not in options:
         try:
-            options = {current: services.get_patient(db, current, actor=actor()), **options}
+            remembered = services.get_patient(db, current, actor=actor())
         except InputError:
-            pass
+            remembered = None
+        if remembered is not None and (scope is None or remembered.clinic == scope):
+            options = {current: remembered, **options}
     if not options:
         st.info("No patient matches. Add one on the Patients page.")
         return None

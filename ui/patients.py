@@ -11,7 +11,7 @@ from assessment import POPULATION_IDS, populations
 from assessment.errors import InputError
 from records import services
 
-from .common import SELECTED_MRN, show_error, words
+from .common import SELECTED_MRN, clinic_scope, show_error, words
 from .resources import actor, database
 
 #: Rows shown per search (their summaries come from one bulk query).
@@ -19,15 +19,6 @@ PAGE_SIZE = 20
 SEXES = ["female", "male"]
 #: One-shot confirmation shown after a rerun (UI state).
 FLASH = "patients_flash"
-
-
-def clinic_scope() -> str | None:
-    """The clinic whose patients the signed-in clinician sees (None: every patient).
-
-    Read from the clinicians table on each run (an admin, or a clinician
-    with no clinic, sees everyone), never trusted from session state.
-    """
-    return services.clinic_scope(database(), actor())
 
 
 def risk_text(summary) -> str:

@@ -272,3 +272,15 @@ def test_set_password_by_self_or_admin_clears_a_lock(db, clinician):
     with pytest.raises(InputError) as caught:
         set_password(db, "alice", password="short", actor="alice")
     assert caught.value.field == "password"
+
+
+def test_system_is_reserved_and_cannot_become_an_account(db):
+    import pytest
+
+    from assessment.errors import InputError
+    from records import accounts
+
+    for name in ("system", "SYSTEM"):
+        with pytest.raises(InputError) as err:
+            accounts.add_user(db, username=name, password="a long enough password", role="admin", actor="system")
+        assert err.value.field == "username" and "reserved" in err.value.message

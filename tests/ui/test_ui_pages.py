@@ -195,6 +195,12 @@ def test_a_clinician_sees_the_patients_of_their_clinic(db):
     for user in ("boss", "jdoe"):
         at = signed_in("ui/pages/patients.py", user=user)
         assert set(at.dataframe[0].value["MRN"]) == {"N-1", "N-2", "S-1", "X-1"}, user
+    # the patient picker of History (and the wizard, Result) is scoped the same way,
+    # even for a patient remembered in session state from an earlier page
+    north.session_state["selected_mrn"] = "S-1"
+    north.switch_page("ui/pages/history.py").run()
+    picker = [sb for sb in north.selectbox if sb.key.endswith("_pick")]
+    assert picker and {o.split("MRN ")[1].split(" ")[0] for o in picker[0].options} == {"N-1", "N-2"}
 
 
 def test_history_draws_the_populations_mdc_band_from_the_first_assessment(db, patient):
