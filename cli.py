@@ -345,7 +345,6 @@ def _progress_bar(done: int, total: int) -> None:
 def cmd_report(args) -> int:
     import reports
     from records import services
-    from reports.inputs import program_for
 
     batch = args.due or args.date_from or args.date_to
     kinds = [args.kind] if args.kind else ["patient", "clinician"]
@@ -383,7 +382,8 @@ def cmd_report(args) -> int:
     rows = services.final_assessments(db, assessed_from=start, assessed_to=end, latest_per_patient=args.due, actor=actor)
     models = []
     for patient, assessment in rows:
-        if args.due and program_for(assessment).reassess_on > today:
+        # reassess_on is stored at finalising (the program's date); undated counts as due
+        if args.due and assessment.reassess_on is not None and assessment.reassess_on > today:
             continue
         models += _report_models(db, patient, assessment, kinds, args.clinic, actor)
     if not models:

@@ -299,3 +299,26 @@ def _rules(kind: str, tier: str, treadmill: bool) -> tuple[Rule, ...]:
         and r["tier"] in ("all", tier)
         and (r["treadmill"] == "any" or (r["treadmill"] == "yes" and treadmill))
     )
+
+
+def program_for(record: Any) -> Program:
+    """The program of a scored, stored assessment.
+
+    ``record`` is anything with the stored assessment's attributes
+    (``risk_category``, ``score`` (``ScoreResult.to_dict()``), ``population``,
+    ``safety_screen``, ``stop_reason``, ``trials`` with ``loss_of_balance`` and
+    ``hands_on_assistance``, ``assessed_on``): the database row when it is
+    finalised, the view when a report or page shows it. One mapping for both.
+    """
+    score = record.score or {}
+    return build_program(
+        risk_category=record.risk_category,
+        band=score.get("band"),
+        population=record.population,
+        safety_screen=record.safety_screen,
+        stop_reason=record.stop_reason,
+        valid_trials=int(score.get("valid_trials") or 0),
+        loss_of_balance=any(t.loss_of_balance for t in record.trials),
+        hands_on_assistance=any(t.hands_on_assistance for t in record.trials),
+        assessed_on=record.assessed_on,
+    )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from assessment import Assessment, InputError, ScoreResult, score, validate_assessment
 from assessment.gatekeeper import is_blank, parse_choice, brief, validate_age, validate_sex, validate_steadi, validate_trial
 from assessment.inputs import SteadiInputs, Trial
-from assessment.program import RISK_CATEGORIES, build_program
+from assessment.program import RISK_CATEGORIES, program_for
 from assessment.protocol import MAX_TIMED_TRIALS, AssistiveDevice, Footwear, StartConvention, StopReason
 
 from .audit import now, write_audit
@@ -281,24 +281,8 @@ def _apply_risk(row: AssessmentRow, risk: Mapping[str, Any] | None) -> None:
 
 
 def _apply_program(row: AssessmentRow) -> None:
-    """Store the safe starting program's reassessment date for a scored row.
-
-    The same inputs as ``reports.inputs.program_for`` (which builds the
-    program shown on the Result page and the reports).
-    """
-    score = row.score or {}
-    program = build_program(
-        risk_category=row.risk_category,
-        band=score.get("band"),
-        population=row.population,
-        safety_screen=row.safety_screen,
-        stop_reason=row.stop_reason,
-        valid_trials=int(score.get("valid_trials") or 0),
-        loss_of_balance=any(t.loss_of_balance for t in row.trials),
-        hands_on_assistance=any(t.hands_on_assistance for t in row.trials),
-        assessed_on=row.assessed_on,
-    )
-    row.reassess_on = program.reassess_on
+    """Store the safe starting program's reassessment date for a scored row."""
+    row.reassess_on = program_for(row).reassess_on
 
 
 def _new_lineage(session: Session, patient: Patient) -> AssessmentLineage:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from assessment.program import Program, build_program
+from assessment.program import program_for
 
 _PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population")
 _TRIAL_FIELDS = ("seconds", "timing_source", "valid", "invalid_reason", "loss_of_balance", "hands_on_assistance", "steps")
@@ -28,22 +28,6 @@ def risk_of(assessment) -> dict[str, Any] | None:
     risk["thresholds"] = score.get("risk_thresholds")
     risk["note"] = score.get("risk_note")
     return risk
-
-
-def program_for(assessment) -> Program:
-    """The safe starting program for a stored, finalised assessment view."""
-    score = assessment.score or {}
-    return build_program(
-        risk_category=assessment.risk_category,
-        band=score.get("band"),
-        population=assessment.population,
-        safety_screen=assessment.safety_screen,
-        stop_reason=assessment.stop_reason,
-        valid_trials=int(score.get("valid_trials") or 0),
-        loss_of_balance=any(t.loss_of_balance for t in assessment.trials),
-        hands_on_assistance=any(t.hands_on_assistance for t in assessment.trials),
-        assessed_on=assessment.assessed_on,
-    )
 
 
 def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str | None = None,

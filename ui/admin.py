@@ -15,7 +15,6 @@ from records import accounts
 
 from .common import require_admin, show_error
 from .resources import actor, database
-from .signin import reserved_username
 
 ROLES = ("clinician", "admin")
 #: One-shot confirmation shown after a rerun (UI state).
@@ -62,9 +61,6 @@ def _add_user_form() -> None:
         return
     if password != again:
         st.error("**password**: the two passwords differ; type the same password twice.")
-        return
-    if reserved_username(username):
-        st.error(f"**username**: {accounts.SYSTEM_ACTOR!r} is reserved for the command line; choose another.")
         return
     try:
         user = accounts.add_user(database(), username=username, password=password, role=role,

@@ -3,17 +3,18 @@
 Pages call these so a page stays "read widgets, call one service, render".
 Nothing here holds state; every input is read back from the database. The
 clinical mappings live in one place each: the model hook in
-:func:`models.risk_function`, the program and report inputs in
+:func:`models.risk_function`, the program in
+:func:`assessment.program.program_for`, the report inputs in
 :mod:`reports.inputs`.
 """
 
 from __future__ import annotations
 
-from assessment.program import SAFETY_SCREEN_KEYS
+from assessment.program import SAFETY_SCREEN_KEYS, program_for
 from records import services
 from records.db import Database
 from records.views import AssessmentView
-from reports.inputs import program_for, report_inputs, risk_of
+from reports.inputs import report_inputs, risk_of
 
 __all__ = ["IN_TEST_KEY", "PRE_TEST_KEYS", "build_reports", "finalize", "program_for", "risk_of"]
 

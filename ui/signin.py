@@ -162,9 +162,6 @@ def _first_run_form() -> None:
     if password != again:
         st.error("**password**: the two passwords differ; type the same password twice.")
         return
-    if reserved_username(username):
-        st.error(f"**username**: {accounts.SYSTEM_ACTOR!r} is reserved for the command line; choose another.")
-        return
     db = database()
     try:
         actor = username.strip() if isinstance(username, str) and username.strip() else accounts.SYSTEM_ACTOR
