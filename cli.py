@@ -332,7 +332,9 @@ def _report_models(db, patient, assessment, kinds, clinic, actor):
 
     inputs = report_inputs(patient, assessment, services.history(db, patient.mrn, actor=actor), clinic=clinic)
     builders = {"patient": reports.build_patient_report, "clinician": reports.build_clinician_report}
-    return [builders[k](**inputs) for k in kinds]
+    models = [builders[k](**inputs) for k in kinds]
+    services.record_report_printed(db, assessment.id, kinds, actor=actor)
+    return models
 
 
 def _progress_bar(done: int, total: int) -> None:

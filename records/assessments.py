@@ -835,6 +835,29 @@ def get_assessment(db: Database, assessment_id: int, *, actor: str = "system") -
         return _view(session, row)
 
 
+#: Report kinds whose printing is audited.
+REPORT_KINDS = ("patient", "clinician")
+
+
+def record_report_printed(db: Database, assessment_id: int, kinds: tuple[str, ...] | list[str], *,
+                          actor: str = "system") -> None:
+    """Audit that reports of a final assessment were printed (rendered to PDF).
+
+    Parameters
+    ----------
+    kinds : sequence of str
+        ``patient`` and/or ``clinician``.
+    """
+    chosen = sorted(set(kinds)) if not isinstance(kinds, str) else []
+    if not chosen or any(k not in REPORT_KINDS for k in chosen):
+        raise InputError("kinds", f"allowed: one or more of {', '.join(REPORT_KINDS)}")
+    with db.session() as session:
+        row = _load(session, assessment_id)
+        if row.status != FINAL:
+            raise Conflict("assessment_id", f"assessment {row.id} is a draft; only a final assessment is printed")
+        write_audit(session, actor, "report.print", "assessment", row.id, {"kinds": chosen})
+
+
 def open_drafts(db: Database, mrn: str | None = None, *, actor: str = "system") -> list[AssessmentView]:
     """Drafts not yet finalized (all patients, or one), oldest first, to resume."""
     with db.session() as session:

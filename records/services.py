@@ -24,6 +24,7 @@ from .assessments import (
     open_drafts,
     patient_summaries,
     record_assessment,
+    record_report_printed,
     record_steadi,
     record_trial,
     start_assessment,
@@ -103,7 +104,7 @@ __all__ = [
     "amend_assessment", "assessment_versions", "count_rows", "ensure_clinician",
     "final_assessments", "finalize_assessment", "get_assessment", "get_model_version", "get_patient", "history",
     "labelled_outcomes", "list_audit", "list_falls", "list_model_versions", "list_patients",
-    "open_drafts", "record_assessment", "record_fall", "record_steadi", "record_trial",
+    "open_drafts", "record_assessment", "record_report_printed", "record_fall", "record_steadi", "record_trial",
     "save_model_version", "start_assessment", "stop_assessment", "update_patient",
     "clinic_scope", "due_for_reassessment", "patient_summaries", "update_trial_observations",
 ]

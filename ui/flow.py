@@ -41,4 +41,6 @@ def build_reports(db: Database, assessment_id: int, *, actor: str, clinician: st
     inputs = report_inputs(patient, view, services.history(db, view.mrn, actor=actor), clinician=clinician, clinic=clinic)
     patient_model = reports.build_patient_report(**inputs)
     clinician_model = reports.build_clinician_report(**inputs)
-    return reports.render_pdf(patient_model), reports.render_pdf(clinician_model), patient_model, clinician_model
+    pdfs = reports.render_pdf(patient_model), reports.render_pdf(clinician_model)
+    services.record_report_printed(db, view.id, ("patient", "clinician"), actor=actor)
+    return (*pdfs, patient_model, clinician_model)

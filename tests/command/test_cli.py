@@ -539,3 +539,16 @@ def test_backup_and_restore(capsys, db, tmp_path):
     junk.write_text("not a database")
     assert run(capsys, "restore", "--db", db, str(junk))[0] == 2
     assert _counts(db)["patients"] == 1
+
+
+def test_printing_a_report_is_audited(capsys, db, tmp_path):
+    from records import services
+    from records.db import open_database
+
+    run(capsys, "patient", "add", "--db", db, "--mrn", "A1", "--given", "Al", "--family", "Ek",
+        "--birth-date", "1944-03-02", "--sex", "male")
+    run(capsys, "assess", "--db", db, "--mrn", "A1", "--trial", "5.0", "--date", "2026-03-01")
+    run(capsys, "report", "--db", db, "--mrn", "A1", "--kind", "clinician", "--out", str(tmp_path / "c.pdf"),
+        "--clinician", "jdoe")
+    rows = [r for r in services.list_audit(open_database(f"sqlite:///{db}"), action="report.print")]
+    assert [(r.actor, r.entity, r.detail) for r in rows] == [("jdoe", "assessment", {"kinds": ["clinician"]})]

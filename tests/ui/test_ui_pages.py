@@ -89,6 +89,8 @@ def test_result_page_shows_time_risk_change_program_and_reports(db, assessed):
     assert "Safe starting program" in body
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download patient report (PDF)", "Download clinician report (PDF)"]
+    printed = services.list_audit(db, action="report.print", entity="assessment", entity_id=second.id)
+    assert printed and printed[0].detail == {"kinds": ["clinician", "patient"]}
 
 
 def test_result_page_without_model_says_so(db, patient):
