@@ -115,3 +115,12 @@ def words(key: str | None) -> str:
 
 def today() -> date:
     return date.today()
+
+
+def percentile_text(percentile: float) -> str:
+    """Percentile for display: '<1' and '>99' at the ends, whole numbers otherwise."""
+    if percentile < 1:
+        return "<1"
+    if percentile > 99:
+        return ">99"
+    return f"{percentile:.0f}"

@@ -13,7 +13,7 @@ from assessment import populations
 from assessment.errors import InputError
 from records import services
 
-from .common import RESULT_ID, patient_picker, show_error, words
+from .common import RESULT_ID, patient_picker, percentile_text, show_error, words
 from .resources import actor, database
 
 
@@ -105,7 +105,7 @@ def render() -> None:
                 st.caption("No MDC95 is published for this population, so no band is drawn. "
                            "Dashed: the population's cut-offs.")
         table = [{"ID": h.id, "Date": h.assessed_on, "Time (s)": None if h.mean_seconds is None else round(h.mean_seconds, 2),
-                  "Band": words(h.band), "Percentile": None if h.percentile is None else round(h.percentile),
+                  "Band": words(h.band), "Percentile": None if h.percentile is None else percentile_text(h.percentile),
                   "Fall risk": words(h.risk_category), "Change": words(h.change),
                   "Stopped": words(h.stop_reason) if h.stop_reason else "",
                   "Version": h.version, "Amendment": h.amendment_reason or ""} for h in hist]

@@ -14,7 +14,7 @@ from records import services
 from reports.patient import meaning
 
 from . import flow
-from .common import RESULT_ID, SELECTED_MRN, patient_picker, seconds_text, show_error, words
+from .common import RESULT_ID, SELECTED_MRN, patient_picker, percentile_text, seconds_text, show_error, words
 from .resources import actor, database
 
 CHANGE_TEXT = {
@@ -43,15 +43,6 @@ def _pick_assessment() -> int | None:
         st.info("This patient has no finalized assessment yet.")
         return None
     return hist[-1].id
-
-
-def percentile_text(percentile: float) -> str:
-    """Percentile for display: '<1' and '>99' at the ends, whole numbers otherwise."""
-    if percentile < 1:
-        return "<1"
-    if percentile > 99:
-        return ">99"
-    return f"{percentile:.0f}"
 
 
 def percentile_picture(percentile: float) -> alt.Chart:

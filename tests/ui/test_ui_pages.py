@@ -108,6 +108,11 @@ def test_history_trend_table_and_fall(db, assessed):
     assert not at.exception
     frame = at.dataframe[0].value
     assert list(frame["Time (s)"]) == [pytest.approx(6.2), pytest.approx(4.0)]
+    # percentiles read as on the Result page: whole numbers, "<1" / ">99" at the ends
+    from ui.common import percentile_text
+
+    assert list(frame["Percentile"]) == [percentile_text(a.percentile) for a in assessed]
+    assert percentile_text(0.4) == "<1" and percentile_text(99.6) == ">99" and percentile_text(63.8) == "64"
     assert len(at.get("vega_lite_chart")) == 1
     at.date_input(key="fall_date").set_value(date.today() - timedelta(days=1))
     at.radio(key="fall_injury").set_value("Yes")
