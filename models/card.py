@@ -106,7 +106,7 @@ def render_card(model: FallRiskModel, metrics: dict | None = None) -> str:
     sigma = E.pooled_community_log_sd()
     tparams = E.time_params()
     c2, z_star = tparams[0][0], tparams[0][1]
-    add(f"1. Fall in the next 12 months ~ Bernoulli(pre-test rate). **Assumption:** Polo-Ferrero's and Kapan's faller groups "
+    add("1. Fall in the next 12 months ~ Bernoulli(pre-test rate). **Assumption:** Polo-Ferrero's and Kapan's faller groups "
         "(falls in the *prior* 12 months, or the next 4 months) are taken to describe fallers in the *next* 12 months.")
     add("2. Community times: log-normal fits of the published means and SDs (method of moments, "
         "`assessment.scoring.lognormal_params`).")

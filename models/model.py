@@ -208,7 +208,7 @@ class FallRiskModel:
         p = expit(eta)
         lo_t = np.empty(3)
         hi_t = np.empty(3)
-        for i, pid in enumerate(MODEL_POPULATIONS):
+        for i in range(len(MODEL_POPULATIONS)):
             lo_t[i], hi_t[i] = category_thresholds(self.pretest_rates[i])
         k = np.where(pop_all >= 0, pop_all, 0).astype(int)
         codes = np.where(p < lo_t[k], 0, np.where(p >= hi_t[k], 2, 1))

@@ -32,7 +32,7 @@ from assessment.errors import InputError
 
 from . import metrics as M
 from .card import render_card
-from .features import DESIGN_COLUMNS, FEATURE_KEYS, design_matrix, parse_frame
+from .features import FEATURE_KEYS, design_matrix, parse_frame
 from .model import FallRiskModel
 from .train import check_invariants
 

@@ -18,7 +18,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from assessment import Assessment, InputError, ScoreResult, score, validate_assessment
-from assessment.gatekeeper import is_blank, parse_choice, brief, validate_age, validate_sex, validate_steadi, validate_trial
+from assessment.gatekeeper import (
+    brief,
+    is_blank,
+    parse_choice,
+    validate_age,
+    validate_prior_falls,
+    validate_sex,
+    validate_steadi,
+    validate_trial,
+    validate_walking_aid,
+)
 from assessment.inputs import SteadiInputs, Trial
 from assessment.program import RISK_CATEGORIES, program_for
 from assessment.protocol import MAX_TIMED_TRIALS, AssistiveDevice, Footwear, StartConvention, StopReason
@@ -30,10 +40,8 @@ from .patients import LIST_LIMIT_MAX, patient_row, validate_clinic
 from .schema import DRAFT, FINAL, AssessmentLineage, AssessmentRow, Patient, SteadiRow, TrialRow
 from .validation import (
     validate_event_date,
-    validate_prior_falls,
     validate_reason,
     validate_safety_screen,
-    validate_walking_aid,
 )
 from .views import AssessmentView, DueReport, PatientSummary, PatientView, TrialView, age_on, steadi_raw
 

@@ -11,18 +11,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from assessment.errors import InputError
 from assessment.gatekeeper import (
     parse_iso_date,
-    validate_prior_falls,
-    validate_walking_aid,
     AGE_MAX,
     AGE_MIN,
     is_blank,
-    parse_bool,
     parse_date,
     brief,
     parse_text,

@@ -15,7 +15,7 @@ import streamlit as st
 from assessment.errors import InputError
 from records import accounts
 
-from .resources import CLINICIAN_KEY, LAST_ACTIVITY_KEY, NAME_KEY, ROLE_KEY, SESSION_USER_KEYS, database
+from .resources import CLINICIAN_KEY, LAST_ACTIVITY_KEY, NAME_KEY, ROLE_KEY, database
 
 #: One-shot notice for the sign-in page ("signed out after 15 minutes idle").
 NOTICE_KEY = "signin_notice"

@@ -37,7 +37,7 @@ from assessment.steadi import stay_independent_items
 from records import services
 
 from . import flow
-from .common import RESULT_ID, SELECTED_MRN, patient_picker, seconds_text, show_error, words
+from .common import RESULT_ID, SELECTED_MRN, patient_picker, show_error, words
 from .resources import actor, database, fall_risk_model
 from .stopwatch import stopwatch
 

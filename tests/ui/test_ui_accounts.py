@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from records import accounts, services
+from records import accounts
 from records.audit import list_audit
 
 from ui_helpers import APP, PASSWORD, TIMEOUT, click, sign_in, signed_in, submit

@@ -10,7 +10,7 @@ from models import load_default_model
 from records import services
 from ui import flow
 
-from ui_helpers import APP, TIMEOUT, click, signed_in, submit
+from ui_helpers import click, signed_in, submit
 
 SCREEN = {"needed_help_or_lost_balance_in_test": False, "balance_disorder_or_vertigo": False, "neurological_condition": False,
           "acute_joint_injury_or_pain": False, "fall_with_injury_past_3_months": False, "uses_walking_aid": False,
