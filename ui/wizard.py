@@ -248,18 +248,29 @@ def _save_trial(draft_id: int, raw: dict) -> bool:
     return True
 
 
-def _step_trials() -> None:
-    db = database()
-    draft_id = st.session_state[DRAFT]
+def _draft_view(*, leave_if_final: bool = False):
+    """The draft being run, read back from the database (None after showing why not).
+
+    With ``leave_if_final``, a draft finalised meanwhile (in another tab)
+    sends the wizard to its Result instead.
+    """
     try:
-        view = services.get_assessment(db, draft_id, actor=actor())
+        view = services.get_assessment(database(), st.session_state[DRAFT], actor=actor())
     except InputError as exc:
         show_error(exc)
-        return
-    if view.is_final:
+        return None
+    if leave_if_final and view.is_final:
         st.session_state[RESULT_ID] = view.id
         _reset()
         st.rerun()
+    return view
+
+
+def _step_trials() -> None:
+    draft_id = st.session_state[DRAFT]
+    view = _draft_view(leave_if_final=True)
+    if view is None:
+        return
     if view.stop_reason:
         _go("review")
         st.rerun()
@@ -342,15 +353,9 @@ def _observation_form(draft_id: int, trial) -> None:
 
 def _step_observations() -> None:
     draft_id = st.session_state[DRAFT]
-    try:
-        view = services.get_assessment(database(), draft_id, actor=actor())
-    except InputError as exc:
-        show_error(exc)
+    view = _draft_view(leave_if_final=True)
+    if view is None:
         return
-    if view.is_final:  # finalized in another tab
-        st.session_state[RESULT_ID] = view.id
-        _reset()
-        st.rerun()
     st.subheader("What happened on each walk")
     st.caption("Tick what you saw, then save that walk. A walk that needed hands-on help cannot count: "
                "mark it not valid and say why. Nothing here changes the recorded times.")
@@ -405,10 +410,8 @@ def _step_steadi() -> None:
 def _step_review() -> None:
     db = database()
     draft_id = st.session_state[DRAFT]
-    try:
-        view = services.get_assessment(db, draft_id, actor=actor())
-    except InputError as exc:
-        show_error(exc)
+    view = _draft_view()
+    if view is None:
         return
     st.subheader("Review and finalize")
     if view.stop_reason:
