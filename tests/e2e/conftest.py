@@ -5,6 +5,7 @@ that it FAILS when ``CI=true``."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,18 +39,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app_server(tmp_path):
-    """Start ``streamlit run app.py`` on a free port and a fresh SQLite file."""
-    _require_browser()
+def start_app(db_url: str, log_path: Path) -> tuple[subprocess.Popen, str, object]:
+    """``streamlit run app.py`` on a free port; returns (process, url, log file) once healthy."""
     port = _free_port()
-    db_url = f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
-    env = {**os.environ, "STEPBACK_DATABASE_URL": db_url}
-    log = open(tmp_path / "server.log", "w")
+    log = open(log_path, "w")  # noqa: SIM115 - open while the server runs; stop_app closes it
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, "STEPBACK_DATABASE_URL": db_url},
+        stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -57,20 +55,40 @@ def app_server(tmp_path):
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    break
+                    return proc, url, log
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("streamlit did not start: " + (tmp_path / "server.log").read_text()[-2000:])
+            proc.wait(timeout=10)
+            log.close()
+            pytest.fail("streamlit did not start: " + Path(log_path).read_text()[-2000:])
         time.sleep(0.25)
-    yield {"url": url, "db_url": db_url}
-    proc.terminate()
+
+
+def stop_app(proc: subprocess.Popen | None, log) -> None:
+    """End a server started by :func:`start_app` (if still running) and close its log."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    if log is not None:
+        log.close()
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """Start ``streamlit run app.py`` on a free port and a fresh SQLite file."""
+    _require_browser()
+    db_url = f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
+    proc, url, log = start_app(db_url, tmp_path / "server.log")
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield {"url": url, "db_url": db_url}
+    finally:
+        stop_app(proc, log)
 
 
 @pytest.fixture
@@ -117,3 +135,66 @@ def sign_in(page, url: str, username: str, password: str = PASSWORD, *, shot=Non
         shot()
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Patients").wait_for()
+
+
+# ---------------------------------------------------------------- page helpers
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot kept as a test artifact."""
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished the current rerun."""
+    page.wait_for_timeout(300)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
+
+
+def radio(page, question: str, option: str) -> None:
+    page.get_by_role("radiogroup", name=question).get_by_text(option, exact=True).click()
+
+
+def choose(page, label: str, option_text: str) -> None:
+    """Pick the option containing ``option_text`` in the select box ``label``."""
+    page.get_by_label(label, exact=True).first.click()
+    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
+    wait_idle(page)
+
+
+def pre_test_steps(page, *, shot_as=None) -> None:
+    """From "Begin a new assessment" to the first timed walk: safety screen (all clear),
+    set-up checklist, script, practice walk. ``shot_as(name)`` takes screenshots on the way."""
+    from assessment.protocol import SETUP_CHECKLIST
+
+    page.get_by_role("button", name="Begin a new assessment").click()
+    page.get_by_text("Safety screen").first.wait_for()
+    for q in ("Can the patient stand up and walk without hands-on help?",
+              "Does the patient understand the test and agree to do it?",
+              "Is the patient free of pain and dizziness right now?"):
+        radio(page, q, "Yes")
+    for q in ("Balance disorder or vertigo?", "Neurological condition (Parkinson's, stroke, MS, other)?",
+              "Acute joint injury or joint pain?", "A fall with injury in the past 3 months?",
+              "Uses a walking aid?", "Has a treadmill with handrails at home?"):
+        radio(page, q, "No")
+    radio(page, "Falls in the past 12 months", "None")
+    if shot_as:
+        shot_as("03-safety-screen")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Set-up checklist").wait_for()
+    for item in SETUP_CHECKLIST:
+        page.get_by_text(item.text, exact=True).click()
+        wait_idle(page)
+    if shot_as:
+        shot_as("04-setup")
+    page.get_by_role("button", name="All done — continue").click()
+    page.get_by_role("heading", name="Read this to the patient").wait_for()
+    if shot_as:
+        shot_as("05-script")
+    page.get_by_role("button", name="I have read the script").click()
+    radio(page, "Practice walk", "Done")
+    wait_idle(page)
+    page.get_by_role("button", name="Start the timed walks").click()
+    page.get_by_text("Timed walk 1 of 2").wait_for()
+    wait_idle(page)

@@ -4,17 +4,15 @@ in-browser stopwatch, finalize, download the patient PDF and read it."""
 from __future__ import annotations
 
 import io
-import re
 import time
 
 import pytest
 from pypdf import PdfReader
 
-from assessment.protocol import SETUP_CHECKLIST
 from records import services
 from records.db import open_database
 
-from conftest import ARTIFACTS, sign_in
+from conftest import choose, pre_test_steps, shot, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -33,25 +31,12 @@ document.addEventListener('pointerdown', (e) => window.__taps.push(e.timeStamp),
 """
 
 
-def shot(page, name):
-    page.wait_for_timeout(400)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def wait_idle(page):
-    """Wait until Streamlit has finished the current rerun."""
-    page.wait_for_timeout(300)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
 
 
-def radio(page, question, option):
-    group = page.get_by_role("radiogroup", name=question)
-    group.get_by_text(option, exact=True).click()
 
 
-def choose(page, label, option_text):
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
 
 
 def test_assessment_with_browser_stopwatch(page, app_server, accounts):
@@ -73,33 +58,7 @@ def test_assessment_with_browser_stopwatch(page, app_server, accounts):
     # the wizard
     page.get_by_role("button", name="New assessment").click()
     page.get_by_role("heading", name="New assessment").wait_for()
-    page.get_by_role("button", name="Begin a new assessment").click()
-    page.get_by_text("Safety screen").first.wait_for()
-    for q in ("Can the patient stand up and walk without hands-on help?",
-              "Does the patient understand the test and agree to do it?",
-              "Is the patient free of pain and dizziness right now?"):
-        radio(page, q, "Yes")
-    for q in ("Balance disorder or vertigo?", "Neurological condition (Parkinson's, stroke, MS, other)?",
-              "Acute joint injury or joint pain?", "A fall with injury in the past 3 months?",
-              "Uses a walking aid?", "Has a treadmill with handrails at home?"):
-        radio(page, q, "No")
-    radio(page, "Falls in the past 12 months", "None")
-    shot(page, "03-safety-screen")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Set-up checklist").wait_for()
-    for item in SETUP_CHECKLIST:
-        page.get_by_text(item.text, exact=True).click()
-        wait_idle(page)
-    shot(page, "04-setup")
-    page.get_by_role("button", name="All done — continue").click()
-    page.get_by_role("heading", name="Read this to the patient").wait_for()
-    shot(page, "05-script")
-    page.get_by_role("button", name="I have read the script").click()
-    radio(page, "Practice walk", "Done")
-    wait_idle(page)
-    page.get_by_role("button", name="Start the timed walks").click()
-    page.get_by_text("Timed walk 1 of 2").wait_for()
-    wait_idle(page)
+    pre_test_steps(page, shot_as=lambda name: shot(page, name))
 
     start = page.get_by_role("button", name="Start", exact=True)
     stop = page.get_by_role("button", name="Stop", exact=True)

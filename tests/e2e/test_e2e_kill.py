@@ -13,10 +13,6 @@ import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -28,13 +24,16 @@ from conftest import (
     CHROMIUM,
     CLINICIAN,
     PASSWORD,
-    ROOT,
-    _free_port,
     _require_browser,
+    choose,
+    pre_test_steps,
+    shot,
     sign_in,
+    start_app,
+    stop_app,
+    wait_idle,
 )
 
-from assessment.protocol import SETUP_CHECKLIST
 from records import services
 from records.db import open_database
 
@@ -50,64 +49,18 @@ STOPWATCH_WAIT_MS = 5000
 # ------------------------------------------------------------------ helpers
 
 
-def _start_app(db_url: str, log_path: Path) -> tuple[subprocess.Popen, str, object]:
-    """``streamlit run app.py`` on a free port; returns (process, url, log file) once healthy."""
-    port = _free_port()
-    log = open(log_path, "w")  # noqa: SIM115 - open while the server runs; _stop_app closes it
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "STEPBACK_DATABASE_URL": db_url},
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url, log
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait(timeout=10)
-            log.close()
-            pytest.fail("streamlit did not start: " + log_path.read_text()[-2000:])
-        time.sleep(0.25)
 
 
-def _stop_app(proc: subprocess.Popen | None, log) -> None:
-    """Clean-up only: end a server this test started (if still running)."""
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    if log is not None:
-        log.close()
 
 
-def shot(page, name: str) -> None:
-    page.wait_for_timeout(400)
-    page.screenshot(path=str(ARTIFACTS / f"kill-{name}.png"), full_page=True)
+def kill_shot(page, name: str) -> None:
+    shot(page, f"kill-{name}")
 
 
-def wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current rerun."""
-    page.wait_for_timeout(300)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
 
 
-def radio(page, question: str, option: str) -> None:
-    page.get_by_role("radiogroup", name=question).get_by_text(option, exact=True).click()
 
 
-def choose(page, label: str, option_text: str) -> None:
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
 
 
 def open_new_assessment(page) -> None:
@@ -119,30 +72,7 @@ def open_new_assessment(page) -> None:
 def walk_to_timed_trials(page) -> None:
     """From the New assessment page: pick the patient and go through the pre-test steps."""
     choose(page, "Patient", f"MRN {MRN}")
-    page.get_by_role("button", name="Begin a new assessment").click()
-    page.get_by_text("Safety screen").first.wait_for()
-    for q in ("Can the patient stand up and walk without hands-on help?",
-              "Does the patient understand the test and agree to do it?",
-              "Is the patient free of pain and dizziness right now?"):
-        radio(page, q, "Yes")
-    for q in ("Balance disorder or vertigo?", "Neurological condition (Parkinson's, stroke, MS, other)?",
-              "Acute joint injury or joint pain?", "A fall with injury in the past 3 months?",
-              "Uses a walking aid?", "Has a treadmill with handrails at home?"):
-        radio(page, q, "No")
-    radio(page, "Falls in the past 12 months", "None")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Set-up checklist").wait_for()
-    for item in SETUP_CHECKLIST:
-        page.get_by_text(item.text, exact=True).click()
-        wait_idle(page)
-    page.get_by_role("button", name="All done — continue").click()
-    page.get_by_role("heading", name="Read this to the patient").wait_for()
-    page.get_by_role("button", name="I have read the script").click()
-    radio(page, "Practice walk", "Done")
-    wait_idle(page)
-    page.get_by_role("button", name="Start the timed walks").click()
-    page.get_by_text("Timed walk 1 of 2").wait_for()
-    wait_idle(page)
+    pre_test_steps(page)
 
 
 def record_typed_walk(page, seconds: float) -> None:
@@ -213,7 +143,7 @@ def test_killing_the_app_mid_assessment_loses_no_trial(tmp_path):
             page = None
             try:
                 # ---- run 1: record two walks, then SIGKILL the server
-                first, url1, first_log = _start_app(db_url, tmp_path / "server-1.log")
+                first, url1, first_log = start_app(db_url, tmp_path / "server-1.log")
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 page = context.new_page()
                 page.set_default_timeout(30_000)
@@ -223,7 +153,7 @@ def test_killing_the_app_mid_assessment_loses_no_trial(tmp_path):
                 record_typed_walk(page, TYPED_SECONDS)
                 stopwatch_seconds = record_stopwatch_walk(page)
                 expected = [(1, TYPED_SECONDS, "manual"), (2, stopwatch_seconds, "stopwatch")]
-                shot(page, "01-two-walks-saved-before-kill")
+                kill_shot(page, "01-two-walks-saved-before-kill")
 
                 os.kill(first.pid, signal.SIGKILL)
                 assert first.wait(timeout=10) == -signal.SIGKILL
@@ -243,7 +173,7 @@ def test_killing_the_app_mid_assessment_loses_no_trial(tmp_path):
                     db.dispose()
 
                 # ---- run 2: restart on the same file, new browser context, resume
-                second, url2, second_log = _start_app(db_url, tmp_path / "server-2.log")
+                second, url2, second_log = start_app(db_url, tmp_path / "server-2.log")
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 page = context.new_page()
                 page.set_default_timeout(30_000)
@@ -251,7 +181,7 @@ def test_killing_the_app_mid_assessment_loses_no_trial(tmp_path):
                 open_new_assessment(page)
                 offer = f"Unfinished assessment #{draft.id} — MRN {MRN}, {draft.assessed_on.isoformat()}, 2 timed walks saved"
                 page.get_by_text(offer).wait_for()
-                shot(page, "02-after-restart-resume-offer")
+                kill_shot(page, "02-after-restart-resume-offer")
 
                 page.get_by_role("button", name="Resume this assessment").click()
                 page.get_by_text("2 walks saved — an extra walk is optional").wait_for()
@@ -264,14 +194,14 @@ def test_killing_the_app_mid_assessment_loses_no_trial(tmp_path):
                 assert page.get_by_text(re.compile(r"^Walk 3 — ")).count() == 0
                 wait_idle(page)
                 page.get_by_text("What happened on each walk").scroll_into_view_if_needed()
-                shot(page, "03-resumed-observations")
+                kill_shot(page, "03-resumed-observations")
                 page.get_by_role("button", name="Continue to STEADI items").click()
                 page.get_by_role("button", name="Skip STEADI").click()
                 page.get_by_role("heading", name="Review and finalize").wait_for()
                 page.get_by_role("button", name="Finalize and see the result").click()
                 page.get_by_role("heading", name="Result").wait_for()
                 wait_idle(page)
-                shot(page, "04-result")
+                kill_shot(page, "04-result")
                 context.close()
             except BaseException:
                 if page is not None and not page.is_closed():
@@ -293,5 +223,5 @@ def test_killing_the_app_mid_assessment_loses_no_trial(tmp_path):
             db.dispose()
         assert integrity_check(db_path) == "ok"
     finally:
-        _stop_app(first, first_log)
-        _stop_app(second, second_log)
+        stop_app(first, first_log)
+        stop_app(second, second_log)

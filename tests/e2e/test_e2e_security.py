@@ -15,7 +15,7 @@ from records import services
 from records.audit import list_audit
 from records.db import open_database
 
-from conftest import ARTIFACTS, PASSWORD, sign_in
+from conftest import PASSWORD, choose, shot, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -26,20 +26,10 @@ SCREEN = {"needed_help_or_lost_balance_in_test": False, "balance_disorder_or_ver
           "has_treadmill_with_handrails": False}
 
 
-def shot(page, name):
-    page.wait_for_timeout(400)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def wait_idle(page):
-    page.wait_for_timeout(300)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
 
 
-def choose(page, label, option_text):
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
-    wait_idle(page)
 
 
 def goto(page, name, heading=None):
