@@ -31,7 +31,7 @@ from .audit import write_audit
 from .db import Database
 from .errors import Conflict, NotFound
 from .schema import Clinician
-from .validation import validate_clinic, validate_name, validate_role, validate_username
+from .validation import SYSTEM_ACTOR, validate_clinic, validate_name, validate_role, validate_username
 from .views import ClinicianView, utc
 
 #: Shortest password accepted, characters (product policy, issue 6).
@@ -48,8 +48,6 @@ SESSION_TIMEOUT_ENV = "STEPBACK_SESSION_TIMEOUT_MINUTES"
 DEFAULT_SESSION_TIMEOUT_MINUTES = 15
 #: Allowed session timeouts, minutes (one minute to one day).
 SESSION_TIMEOUT_RANGE = (1, 24 * 60)
-#: The actor of actions run from the local command line (which holds the database file).
-SYSTEM_ACTOR = "system"
 #: Clinic names: 1–200 characters.
 
 PASSWORD_POLICY = (

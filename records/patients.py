@@ -15,6 +15,7 @@ from .db import Database
 from .errors import Conflict, NotFound
 from .schema import Clinician, Patient
 from .validation import (
+    SYSTEM_ACTOR,
     validate_clinic,
     name_key,
     search_key,
@@ -30,9 +31,6 @@ from .views import ClinicianView, PatientView
 LIST_LIMIT_MAX = 1000
 #: The fields a patient has (update_patient may change any of them).
 PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population", "clinic")
-#: Clinic names: 1–200 characters (the same limit as a clinician's clinic).
-#: The actor of the local command line, which sees every patient.
-SYSTEM_ACTOR = "system"
 
 
 def clinic_scope(db: Database, username: str) -> str | None:

@@ -140,8 +140,8 @@ def validate_actor(value: Any) -> str:
     return value.strip()
 
 
-#: The actor name of local command-line changes; never an account.
-RESERVED_USERNAME = "system"
+#: The actor name of local command-line changes; reserved, never an account.
+SYSTEM_ACTOR = "system"
 
 
 def validate_username(value: Any, field: str = "username") -> str:
@@ -152,7 +152,7 @@ def validate_username(value: Any, field: str = "username") -> str:
     text = value.strip()
     if len(text) > USERNAME_MAX or not _USERNAME_RE.fullmatch(text):
         raise InputError(field, f"{text[:40]!r} is not a valid username; allowed: {allowed}")
-    if text.casefold() == RESERVED_USERNAME:
+    if text.casefold() == SYSTEM_ACTOR:
         raise InputError(field, f"{text!r} is reserved for the local command line; allowed: any other name")
     return text
 
