@@ -132,6 +132,9 @@ def _print_score(result: dict) -> None:
         mdc = _fmt(result.get("mdc95"), ".2f", " s")
         print(f"Change          {result['change_seconds']:+.2f} s since {result['previous_seconds']:.2f} s: "
               f"{cls} (MDC95 {mdc}, {result.get('mdc95_kind') or '—'})")
+    if "change_from_first_seconds" in result:
+        cls = result.get("change_from_first") or "not judged (no MDC95)"
+        print(f"Since first     {result['change_from_first_seconds']:+.2f} s since {result['first_seconds']:.2f} s: {cls}")
     if result.get("probability") is not None:
         print(f"Fall risk       {result['probability']:.0%} (95 % interval {result['probability_low']:.0%}–"
               f"{result['probability_high']:.0%}), {result['risk_category']}; model {result['model_version']}")
@@ -142,6 +145,10 @@ def _print_score(result: dict) -> None:
         print(f"STEADI {s['item']:<17} {s['value']}: {verdict} ({s['rule']})")
     for flag in result.get("flags", []):
         print(f"Note: {flag}")
+    if result.get("program_tier"):
+        print(f"Program         {result['program_tier']} (risk level {result['risk_level']})")
+        for reason in result.get("program_reasons", []):
+            print(f"  because: {reason}")
 
 
 # --------------------------------------------------------------------------- commands
@@ -180,6 +187,21 @@ def cmd_score(args) -> int:
     out = result.to_dict()
     risk = risk_function(_model_for(args), base_rate=base_rate)(assessment, result, predictors)
     out.update(_risk_fields(risk))
+    from datetime import date
+
+    from assessment.program import build_program, validate_safety_screen
+
+    screen = _screen_args(args.screen)
+    program = build_program(
+        assessed_on=assessment.assessed_on or date.today(), risk_category=out["risk_category"], band=result.band,
+        mean_seconds=result.mean_seconds, population=assessment.population,
+        safety_screen=validate_safety_screen(screen) if screen is not None else None,
+        stop_reason=None, valid_trials=result.valid_trials,
+        loss_of_balance=False, hands_on_assistance=False, assistive_device=assessment.assistive_device.value,
+        **predictors,
+        steadi_at_risk={s.item: s.at_risk for s in result.steadi},
+    )
+    out.update(_program_fields(program))
     _print_json(out) if args.json else _print_score(out)
     return EXIT_OK
 
@@ -229,6 +251,35 @@ def _risk_fields(risk: dict | None) -> dict:
     out["risk_thresholds"] = risk.get("thresholds")
     out["risk_note"] = risk.get("note") or (None if risk else "no valid timed trial")
     return out
+
+
+def _screen_args(values) -> dict | None:
+    """``--screen KEY=yes|no`` (repeatable) as the safety-screen answers; None when none is given."""
+    from assessment.program import SAFETY_SCREEN_KEYS
+
+    if not values:
+        return None
+    answers: dict[str, str] = {}
+    for item in values:
+        key, sep, answer = str(item).partition("=")
+        key = key.strip()
+        if not sep or key not in SAFETY_SCREEN_KEYS:
+            raise InputError("--screen", f"{str(item)[:60]!r} is not allowed; allowed: KEY=yes|no with KEY one of "
+                                         f"{', '.join(SAFETY_SCREEN_KEYS)}")
+        if key in answers:
+            raise InputError("--screen", f"{key} is given twice; allowed: each question once")
+        answers[key] = answer.strip()
+    missing = [k for k in SAFETY_SCREEN_KEYS if k not in answers]
+    if missing:
+        raise InputError("--screen", f"{missing[0]} is not answered; allowed: all seven answers "
+                                     f"({', '.join(SAFETY_SCREEN_KEYS)}) or none")
+    return answers
+
+
+def _program_fields(program) -> dict:
+    """The safe starting program under the CLI's names (the same decision as the app and reports)."""
+    return {"program_tier": program.tier, "program_reasons": list(program.reasons),
+            "program_why": list(program.why), "risk_level": program.risk_level}
 
 
 def _patient_dict(p) -> dict:
@@ -285,6 +336,10 @@ def _assessment_dict(view) -> dict:
         assessed_on=view.assessed_on.isoformat() if view.assessed_on else None,
         status=view.status,
     )
+    if view.is_final:
+        from assessment.program import program_for
+
+        out.update(_program_fields(program_for(view)))
     return out
 
 
@@ -296,6 +351,9 @@ def cmd_assess(args) -> int:
 
     raw = {"trials": list(args.trial), "assessed_on": args.date, "start": args.start,
            "prior_falls": args.prior_falls, "walking_aid": args.walking_aid, "steadi": _steadi_args(args)}
+    screen = _screen_args(args.screen)
+    if screen is not None:
+        raw["safety_screen"] = screen
     risk_fn = risk_function(_active_model(db), base_rate=_base_rate(args.base_rate))
     view, _ = services.record_assessment(db, args.mrn, raw, risk_fn=risk_fn, actor=_actor(args))
     result = _assessment_dict(view)
@@ -513,9 +571,11 @@ def cmd_user(args) -> int:
 def cmd_import(args) -> int:
     from records.exchange import ImportRejected, import_csv
 
+    from models import risk_function
+
     db = _open_db(args)
     try:
-        summary = import_csv(db, args.csv, actor=_actor(args))
+        summary = import_csv(db, args.csv, actor=_actor(args), risk_fn=risk_function(_active_model(db)))
     except ImportRejected as err:
         print(f"stepback import: error: {err.field}: {err.message}", file=sys.stderr)
         print(err.report(), file=sys.stderr)
@@ -699,6 +759,9 @@ def _risk_options(p) -> None:
     p.add_argument("--chair-stand", metavar="COUNT", help="STEADI 30-second chair stand, number of stands")
     p.add_argument("--tandem", metavar="SECONDS", help="STEADI 4-stage balance: seconds the tandem stance was held")
     p.add_argument("--base-rate", metavar="P", help="the clinic's own pre-test fall rate, 0 < P < 1 (recalibration-in-the-large)")
+    p.add_argument("--screen", action="append", metavar="KEY=yes|no",
+                   help="a safety-screen answer (repeat for all seven; keys as in the CSV columns); "
+                        "without them the program is supervised")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

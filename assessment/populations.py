@@ -46,6 +46,11 @@ class Cutoff:
     auc: float | None
     verified: bool
     source: str
+    #: The least restrictive program tier a patient meeting this cut-off may
+    #: get: ``supervised`` (a faller or high-risk cut-off), ``supported`` (a
+    #: screening cut-off that cannot rule falls out) or ``none`` (not about
+    #: falls, or the low-risk side). Read by :func:`assessment.program.decide`.
+    program_signal: str = "none"
 
     def applies(self, seconds: float) -> bool:
         """True when ``seconds`` is on the cut-off's named side."""
@@ -180,6 +185,7 @@ def populations() -> dict[str, Population]:
                 auc=opt_float(row["auc"]),
                 verified=yes(row["verified"]),
                 source=row["source"],
+                program_signal=row["program_signal"],
             )
         )
     bands: dict[str, list[Band]] = {pid: [] for pid in POPULATION_IDS}

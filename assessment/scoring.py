@@ -114,6 +114,9 @@ class ScoreResult:
     steadi: tuple[SteadiItemResult, ...]
     flags: tuple[str, ...]
     stop_reason: str | None
+    #: Cumulative change since the patient's first assessment, against the
+    #: same MDC95 (None without a first assessment other than the previous).
+    change_from_first: Change | None = None
 
     def to_dict(self) -> dict:
         """Flat, JSON-ready dict using the CLI's field names."""
@@ -142,6 +145,12 @@ class ScoreResult:
                 mdc95_kind=self.change.mdc95_kind,
                 change=self.change.change,
                 change_note=self.change.note,
+            )
+        if self.change_from_first is not None:
+            out.update(
+                first_seconds=self.change_from_first.previous_seconds,
+                change_from_first_seconds=self.change_from_first.change_seconds,
+                change_from_first=self.change_from_first.change,
             )
         return out
 
@@ -179,7 +188,8 @@ def compare(pop: Population, current: float, previous: float) -> Change:
     )
 
 
-def score(assessment: Assessment, previous_seconds: float | None = None) -> ScoreResult:
+def score(assessment: Assessment, previous_seconds: float | None = None,
+          first_seconds: float | None = None) -> ScoreResult:
     """Score a validated assessment.
 
     Parameters
@@ -189,6 +199,10 @@ def score(assessment: Assessment, previous_seconds: float | None = None) -> Scor
     previous_seconds : float, optional
         Mean time of the previous assessment; defaults to
         ``assessment.previous_seconds``.
+    first_seconds : float, optional
+        Mean time of the patient's first assessment: the cumulative change
+        since it is judged against the MDC95 too (small changes that each
+        stay under the MDC95 can add up to a real one).
     """
     pop = get_population(assessment.population)
     valid = assessment.valid_trials
@@ -209,7 +223,7 @@ def score(assessment: Assessment, previous_seconds: float | None = None) -> Scor
         flags.append("Scored from a single valid timed trial.")
 
     mean = percentile = z = spd = None
-    band = change = None
+    band = change = cumulative = None
     cohort = pop.reference_cohort
     if valid:
         mean = round(sum(t.seconds for t in valid) / len(valid), 4)
@@ -220,6 +234,8 @@ def score(assessment: Assessment, previous_seconds: float | None = None) -> Scor
             percentile = round(float(percentile_from_z(z)), 2)
         if previous is not None:
             change = compare(pop, mean, previous)
+        if first_seconds is not None:
+            cumulative = compare(pop, mean, first_seconds)
     rule = f"{SCORING_RULE} ({len(valid)} of {len(assessment.trials)} timed trials valid)"
     return ScoreResult(
         population=pop.id,
@@ -239,4 +255,5 @@ def score(assessment: Assessment, previous_seconds: float | None = None) -> Scor
         steadi=score_steadi(assessment.steadi, assessment.age, assessment.sex),
         flags=tuple(flags),
         stop_reason=assessment.stop_reason.value if assessment.stop_reason else None,
+        change_from_first=cumulative,
     )

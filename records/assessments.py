@@ -30,7 +30,7 @@ from assessment.gatekeeper import (
     validate_walking_aid,
 )
 from assessment.inputs import SteadiInputs, Trial
-from assessment.program import RISK_CATEGORIES, program_for
+from assessment.program import RISK_CATEGORIES, build_program, signals_for
 from assessment.protocol import MAX_TIMED_TRIALS, AssistiveDevice, Footwear, StartConvention, StopReason
 
 from .audit import now, write_audit
@@ -54,6 +54,9 @@ AMENDABLE = (
 )
 #: Risk keys stored from a fall-risk model's output.
 RISK_KEYS = ("probability", "probability_low", "probability_high", "risk_category", "model_version")
+
+#: How a risk value from an imported file is labelled wherever it is kept.
+EXTERNAL_RISK_LABEL = "external: from an imported file, not computed by this StepBack; not used for the program"
 
 #: ``risk_fn(assessment, score, predictors) -> dict | None``: the fall-risk
 #: model, injected by the caller (records does not import models).
@@ -105,25 +108,38 @@ def _draft(session: Session, assessment_id: Any, *, for_trials: bool = False) ->
     return row
 
 
-def _previous_seconds(session: Session, patient_id: int, assessed_on: date, exclude_lineage: int | None) -> float | None:
-    """Mean time of the patient's latest current final assessment before ``assessed_on``.
+def _earlier_seconds(
+    session: Session, patient_id: int, assessed_on: date, lineage_id: int | None
+) -> tuple[float | None, float | None]:
+    """(previous, first): mean times of the patient's current final assessments before this one.
 
-    Assessments without a mean time (stopped before a valid trial) are skipped.
+    Earlier means an earlier date, or the same date and recorded before
+    (a lower lineage id; every stored one when ``lineage_id`` is None, i.e.
+    the assessment is not stored yet). ``first`` is the earliest, given only
+    when it is not also the previous one. Assessments without a mean time
+    (stopped before a valid trial) are skipped.
     """
-    query = (
-        _current_final_query()
-        .where(
-            AssessmentRow.patient_id == patient_id,
-            AssessmentRow.assessed_on < assessed_on,
-            AssessmentRow.mean_seconds.is_not(None),
-        )
-        .order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.lineage_id.desc())
-        .limit(1)
+    same_day_earlier = AssessmentRow.assessed_on == assessed_on
+    if lineage_id is not None:
+        same_day_earlier = sa.and_(same_day_earlier, AssessmentRow.lineage_id < lineage_id)
+    base = _current_final_query().where(
+        AssessmentRow.patient_id == patient_id,
+        sa.or_(AssessmentRow.assessed_on < assessed_on, same_day_earlier),
+        AssessmentRow.mean_seconds.is_not(None),
     )
-    if exclude_lineage is not None:
-        query = query.where(AssessmentRow.lineage_id != exclude_lineage)
-    row = session.scalar(query)
-    return row.mean_seconds if row is not None else None
+    if lineage_id is not None:
+        base = base.where(AssessmentRow.lineage_id != lineage_id)
+    latest = session.scalar(base.order_by(AssessmentRow.assessed_on.desc(), AssessmentRow.lineage_id.desc()).limit(1))
+    if latest is None:
+        return None, None
+    first = session.scalar(base.order_by(AssessmentRow.assessed_on, AssessmentRow.lineage_id).limit(1))
+    return latest.mean_seconds, (first.mean_seconds if first.id != latest.id else None)
+
+
+def _score_against_history(session: Session, valid: Assessment, patient_id: int, lineage_id: int | None) -> ScoreResult:
+    """Score ``valid`` with its change from the previous and from the first assessment."""
+    previous, first = _earlier_seconds(session, patient_id, valid.assessed_on, lineage_id)
+    return score(valid, previous_seconds=previous, first_seconds=first)
 
 
 def _split_extras(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -256,41 +272,55 @@ def _probability(field: str, value: Any) -> float | None:
     return number
 
 
-def _apply_risk(row: AssessmentRow, risk: Mapping[str, Any] | None) -> None:
-    """Store the model's output, then (on a scored row) the program's reassessment date.
+def checked_risk(risk: Any, prefix: str = "risk") -> dict[str, Any]:
+    """A fall-risk model's output, checked: probabilities 0–1, a known category, a version text.
+
+    Returns the :data:`RISK_KEYS` (None where not given); other keys are ignored.
+    """
+    if not isinstance(risk, Mapping):
+        raise InputError(prefix, f"must be a mapping with keys {', '.join(RISK_KEYS)}")
+    out = {k: _probability(f"{prefix}.{k}", risk.get(k)) for k in ("probability", "probability_low", "probability_high")}
+    category = risk.get("risk_category")
+    if category is not None and category not in RISK_CATEGORIES:
+        raise InputError(f"{prefix}.risk_category", f"{brief(category)!r} is not allowed; allowed: {', '.join(RISK_CATEGORIES)}")
+    version = risk.get("model_version")
+    if version is not None and (not isinstance(version, str) or not 1 <= len(version) <= 64):
+        raise InputError(f"{prefix}.model_version", "allowed: text of 1 to 64 characters")
+    return {**out, "risk_category": category, "model_version": version}
+
+
+def _apply_risk(row: AssessmentRow, risk: Mapping[str, Any] | None, *, patient_population: str | None = None) -> None:
+    """Store the model's output, then (on a scored row) the safe starting program.
 
     Keys other than :data:`RISK_KEYS` are ignored. The risk category must be
     one the safe starting program knows (``assessment.program.RISK_CATEGORIES``).
     Every path that stores a final row calls this last, after
-    :func:`_apply_score`, so each final row gets its ``reassess_on``.
+    :func:`_apply_score`, so each final row gets its program tier, reasons and
+    ``reassess_on`` from the one safety decision (``patient_population``: the
+    patient's current population, whose rules apply too).
     """
-    scored = row.score is not None  # not the throw-away row an import check validates a risk on
+    scored = row.score is not None
     if risk is not None:
-        if not isinstance(risk, Mapping):
-            raise InputError("risk", f"must be a mapping with keys {', '.join(RISK_KEYS)}")
-        row.probability = _probability("risk.probability", risk.get("probability"))
-        row.probability_low = _probability("risk.probability_low", risk.get("probability_low"))
-        row.probability_high = _probability("risk.probability_high", risk.get("probability_high"))
-        category = risk.get("risk_category")
-        if category is not None and category not in RISK_CATEGORIES:
-            raise InputError(
-                "risk.risk_category", f"{brief(category)!r} is not allowed; allowed: {', '.join(RISK_CATEGORIES)}"
-            )
-        row.risk_category = category
-        version = risk.get("model_version")
-        if version is not None and (not isinstance(version, str) or not 1 <= len(version) <= 64):
-            raise InputError("risk.model_version", "allowed: text of 1 to 64 characters")
-        row.model_version = version
+        checked = checked_risk(risk)
+        for key in RISK_KEYS:
+            setattr(row, key, checked[key])
         # What the model said about its own result travels with the score snapshot.
         extra = {"risk_note": risk.get("note"), "risk_thresholds": risk.get("thresholds")}
         row.score = {**(row.score or {}), **{k: v for k, v in extra.items() if v is not None}}
     if scored:
-        _apply_program(row)
+        _apply_program(row, patient_population)
 
 
-def _apply_program(row: AssessmentRow) -> None:
-    """Store the safe starting program's reassessment date for a scored row."""
-    row.reassess_on = program_for(row).reassess_on
+def _apply_program(row: AssessmentRow, patient_population: str | None) -> None:
+    """Store the program the safety rule gives for the row's facts (tier, reasons, reassessment date).
+
+    Derived afresh from the stored facts (never from an earlier stored tier),
+    so a corrected population can also lift a restriction it had set.
+    """
+    program = build_program(assessed_on=row.assessed_on, **signals_for(row, patient_population=patient_population))
+    row.program_tier = program.tier
+    row.program_reasons = list(program.reasons)
+    row.reassess_on = program.reassess_on
 
 
 def _new_lineage(session: Session, patient: Patient) -> AssessmentLineage:
@@ -315,12 +345,15 @@ def _add_final_row(
     version: int = 1,
     risk_fn: RiskFn | None = None,
     risk: Mapping[str, Any] | None = None,
+    external_risk: Mapping[str, Any] | None = None,
     stamp=None,
     **columns: Any,
 ) -> AssessmentRow:
     """Add a new final row (never edited afterwards): the validated input, its
     trials and STEADI answers, the score snapshot and the model's risk
-    (``risk``, or computed by ``risk_fn`` with the row's stored predictors)."""
+    (``risk``, or computed by ``risk_fn`` with the row's stored predictors).
+    ``external_risk`` (a value from an imported file) is kept in the score
+    snapshot under ``external_risk``, labelled, and used for nothing."""
     stamp = stamp or now()
     row = AssessmentRow(
         lineage_id=lineage_id,
@@ -336,7 +369,10 @@ def _add_final_row(
     )
     _apply_validated(row, valid)
     _apply_score(row, result)
-    _apply_risk(row, risk if risk is not None else _risk(risk_fn, valid, result, row))
+    if external_risk is not None:
+        row.score = {**row.score, "external_risk": {**checked_risk(external_risk), "label": EXTERNAL_RISK_LABEL}}
+    _apply_risk(row, risk if risk is not None else _risk(risk_fn, valid, result, row),
+                patient_population=session.get(Patient, patient_id).population)
     session.add(row)
     session.flush()
     return row
@@ -638,13 +674,13 @@ def finalize_assessment(
         raw.pop("population")  # a draft is scored for the patient's population at finalizing
         raw = _with_patient(raw, row.patient, row.patient.population)
         valid = validate_assessment(raw)
-        previous = _previous_seconds(session, row.patient_id, valid.assessed_on, row.lineage_id)
-        result = score(valid, previous_seconds=previous)
+        result = _score_against_history(session, valid, row.patient_id, row.lineage_id)
         _apply_validated(row, valid)
         _apply_score(row, result)
         if risk is not None and risk_fn is not None:
             raise InputError("risk", "give either risk or risk_fn, not both")
-        _apply_risk(row, risk if risk is not None else _risk(risk_fn, valid, result, row))
+        _apply_risk(row, risk if risk is not None else _risk(risk_fn, valid, result, row),
+                    patient_population=row.patient.population)
         row.status = FINAL
         row.finalized_at = now()
         session.flush()
@@ -692,8 +728,7 @@ def record_assessment(
     with db.session() as session:
         patient = patient_row(session, mrn)
         valid = validate_assessment(_with_patient(gate, patient, patient.population))
-        previous = _previous_seconds(session, patient.id, valid.assessed_on, None)
-        result = score(valid, previous_seconds=previous)
+        result = _score_against_history(session, valid, patient.id, None)
         lineage = _new_lineage(session, patient)
         row = _add_final_row(session, patient_id=patient.id, lineage_id=lineage.id, valid=valid, result=result,
                              actor=actor, risk_fn=risk_fn, **extras)
@@ -754,8 +789,7 @@ def amend_assessment(
                 trial["start"] = gate_changes["start"]
         raw.update(gate_changes)
         valid = validate_assessment(_with_patient(raw, old.patient, old.population))
-        previous = _previous_seconds(session, old.patient_id, valid.assessed_on, old.lineage_id)
-        result = score(valid, previous_seconds=previous)
+        result = _score_against_history(session, valid, old.patient_id, old.lineage_id)
         carried = {
             "safety_screen": old.safety_screen,
             "prior_falls": old.prior_falls,
@@ -770,6 +804,22 @@ def amend_assessment(
             {"supersedes_id": old.id, "version": row.version, "changed": sorted(str(k) for k in raw_changes)},
         )
         return _view(session, row)
+
+
+def rederive_programs(session: Session, patient: Patient, actor: str) -> None:
+    """Apply the safety rule again to the patient's current final assessments (in ``session``).
+
+    Called when a fact outside the assessment rows changes, the patient's
+    population: each current version's stored program is re-derived with the
+    new population's rules, and every change of tier is audited.
+    """
+    rows = session.scalars(_current_final_query().where(AssessmentRow.patient_id == patient.id)).all()
+    for row in rows:
+        before = row.program_tier
+        _apply_program(row, patient.population)
+        if row.program_tier != before:
+            write_audit(session, actor, "program.rederive", "assessment", row.id,
+                        {"from": before, "to": row.program_tier, "population": patient.population})
 
 
 def history(db: Database, mrn: str, *, actor: str = "system") -> list[AssessmentView]:

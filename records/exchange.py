@@ -42,17 +42,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from assessment import Assessment, InputError, score, validate_assessment
-from assessment.gatekeeper import is_blank
+from assessment.gatekeeper import is_blank, validate_population
 from assessment.program import SAFETY_SCREEN_KEYS
 from assessment.protocol import MAX_TIMED_TRIALS
 from assessment.steadi import stay_independent_items
 
 from .assessments import (
     _add_final_row,
-    _apply_risk,
+    checked_risk,
+    RiskFn,
     _current_final_query,
     _new_lineage,
-    _previous_seconds,
+    _score_against_history,
     _split_extras,
     _with_patient,
 )
@@ -486,10 +487,17 @@ def _plan(session: Session, frame: pd.DataFrame) -> _Plan:
         patient = row if row is not None else Patient(**fields)  # transient: validation only, never added
         try:
             raw, risk = _raw_assessment(cells)
+            given = raw.get("population")
+            if not is_blank(given) and validate_population(given, "assessment_population") != patient.population:
+                raise InputError(
+                    "assessment_population",
+                    f"{given.strip()!r} differs from the patient's population {patient.population!r}; "
+                    "allowed: blank or the patient's population (update the patient first to change it)",
+                )
             gate, extras = _split_extras(raw)
             valid = validate_assessment(_with_patient(gate, patient, patient.population))
             if risk is not None:
-                _apply_risk(AssessmentRow(), risk)  # same checks as a stored risk; the row is discarded
+                checked_risk(risk)  # kept only as a labelled external value
         except InputError as err:
             plan.problems.append(RowProblem(line, err.field, err.message))
             continue
@@ -504,7 +512,7 @@ def _plan(session: Session, frame: pd.DataFrame) -> _Plan:
     return plan
 
 
-def _write(session: Session, plan: _Plan, actor: str) -> None:
+def _write(session: Session, plan: _Plan, actor: str, risk_fn: RiskFn | None) -> None:
     stamp = now()
     patients: dict[str, Patient] = {}
     for mrn, fields in plan.new_patients.items():
@@ -520,18 +528,17 @@ def _write(session: Session, plan: _Plan, actor: str) -> None:
     for item in sorted(plan.assessments, key=lambda a: (a.mrn, a.valid.assessed_on, a.line)):
         patient = patients.get(item.mrn) or session.scalars(sa.select(Patient).where(Patient.mrn == item.mrn)).one()
         patients[item.mrn] = patient
-        previous = _previous_seconds(session, patient.id, item.valid.assessed_on, None)
-        result = score(item.valid, previous_seconds=previous)
+        result = _score_against_history(session, item.valid, patient.id, None)
         lineage = _new_lineage(session, patient)
         row = _add_final_row(session, patient_id=patient.id, lineage_id=lineage.id, valid=item.valid, result=result,
-                             actor=actor, risk=item.risk, stamp=stamp, **item.extras)
+                             actor=actor, risk_fn=risk_fn, external_risk=item.risk, stamp=stamp, **item.extras)
         write_audit(
             session, actor, "assessment.import_csv", "assessment", row.id,
             {"patient_id": patient.id, "line": item.line, "band": row.band},
         )
 
 
-def import_csv(db: Database, path: str | os.PathLike, *, actor: str) -> ImportSummary:
+def import_csv(db: Database, path: str | os.PathLike, *, actor: str, risk_fn: RiskFn | None = None) -> ImportSummary:
     """Import patients and past assessments from a CSV file: all rows or none.
 
     Parameters
@@ -545,6 +552,12 @@ def import_csv(db: Database, path: str | os.PathLike, *, actor: str) -> ImportSu
     actor : str
         Username; audit rows: one per patient and assessment added, one
         ``exchange.import_csv`` summary (or ``exchange.import_rejected``).
+    risk_fn : callable, optional
+        The active fall-risk model (as in
+        :func:`records.assessments.record_assessment`): every imported
+        assessment is scored again with it, for the patient's own population.
+        Risk columns in the file are kept only as a labelled external value
+        (``score["external_risk"]``) and never used for the program.
 
     Returns
     -------
@@ -566,7 +579,7 @@ def import_csv(db: Database, path: str | os.PathLike, *, actor: str) -> ImportSu
     with db.session() as session:
         plan = _plan(session, frame)
         if not plan.problems:
-            _write(session, plan, actor)
+            _write(session, plan, actor, risk_fn)
             summary = ImportSummary(
                 rows=len(frame),
                 patients_added=len(plan.new_patients),

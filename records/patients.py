@@ -233,6 +233,7 @@ def update_patient(db: Database, mrn: str, /, *, actor: str = "system", **change
         if new_mrn is not None and new_mrn != row.mrn:
             if session.scalar(sa.select(Patient.id).where(Patient.mrn == new_mrn)) is not None:
                 raise Conflict("mrn", f"{new_mrn} already exists")
+        population_changed = "population" in fields and fields["population"] != row.population
         for key, value in fields.items():
             setattr(row, key, value)
         row.mrn_key = row.mrn.casefold()
@@ -240,6 +241,10 @@ def update_patient(db: Database, mrn: str, /, *, actor: str = "system", **change
         row.updated_at = now()
         session.flush()
         write_audit(session, actor, "patient.update", "patient", row.id, {"changed": sorted(fields)})
+        if population_changed:
+            from .assessments import rederive_programs  # assessments imports this module
+
+            rederive_programs(session, row, actor)
         return PatientView.of(row)
 
 

@@ -150,6 +150,12 @@ class AssessmentRow(Base):
     #: The safe starting program's reassessment date (assessment.program), set
     #: when final (migration 0003); "due" is ``reassess_on <= today``.
     reassess_on: Mapped[date | None] = mapped_column(index=True)
+    #: The safe starting program's tier and the reasons that set it
+    #: (assessment.program.decide), stored when final and re-derived when the
+    #: patient's population changes (migration 0004). Never less restrictive
+    #: than the rule applied to the stored facts.
+    program_tier: Mapped[str | None] = mapped_column(sa.String(16))
+    program_reasons: Mapped[list[str] | None] = mapped_column(sa.JSON)
     amendment_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_by: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime]

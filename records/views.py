@@ -170,6 +170,9 @@ class AssessmentView:
     steadi: dict[str, Any] | None = None
     #: The starting program's reassessment date, stored when final.
     reassess_on: date | None = None
+    #: The starting program's tier and the reasons that set it, stored when final.
+    program_tier: str | None = None
+    program_reasons: tuple[str, ...] = ()
 
     @property
     def amended(self) -> bool:
@@ -226,6 +229,8 @@ class AssessmentView:
             trials=tuple(TrialView.of(t) for t in row.trials),
             steadi=steadi_raw(row.steadi),
             reassess_on=row.reassess_on,
+            program_tier=row.program_tier,
+            program_reasons=tuple(row.program_reasons or ()),
         )
 
 

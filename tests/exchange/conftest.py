@@ -93,6 +93,12 @@ def _risk(valid, result, extras):
 
 
 @pytest.fixture
+def model_risk():
+    """The fixed "model" the source was scored with: an import scores every assessment again with it."""
+    return _risk
+
+
+@pytest.fixture
 def filled_db(db):
     """Patients with Unicode names, names a spreadsheet would run as formulas, and varied assessments."""
     people = [
@@ -103,7 +109,8 @@ def filled_db(db):
         ("M5", "Σωκράτης", "-Dash", "1960-02-29", "male"),
     ]
     for mrn, given, family, born, sex in people:
-        svc.add_patient(db, mrn=mrn, given_name=given, family_name=family, birth_date=born, sex=sex, actor="alice")
+        svc.add_patient(db, mrn=mrn, given_name=given, family_name=family, birth_date=born, sex=sex, actor="alice",
+                        population="parkinsons" if mrn == "-M3" else "community")
     full = {
         "trials": [6.0, {"seconds": 7.25, "valid": False, "invalid_reason": "=turned around", "steps": 9},
                    {"seconds": 6.5, "timing_source": "manual", "loss_of_balance": True}],
@@ -117,11 +124,14 @@ def filled_db(db):
         "walking_aid": True,
     }
     svc.record_assessment(db, "M1", full, risk_fn=_risk, actor="alice")
-    later, _ = svc.record_assessment(db, "M1", {"trials": [5.0, 5.5], "assessed_on": date(2024, 6, 4), "start": "rolling"}, actor="alice")
-    svc.amend_assessment(db, later.id, {"trials": [5.0, 5.25]}, reason="typo", actor="alice")
+    # Every final assessment is scored by the same "model", as an import scores them again.
+    later, _ = svc.record_assessment(db, "M1", {"trials": [5.0, 5.5], "assessed_on": date(2024, 6, 4), "start": "rolling"},
+                                     risk_fn=_risk, actor="alice")
+    svc.amend_assessment(db, later.id, {"trials": [5.0, 5.25]}, reason="typo", risk_fn=_risk, actor="alice")
     svc.record_assessment(db, "-M3", {"trials": [], "stop_reason": "pain", "assessed_on": ASSESSED_ON, "population": "parkinsons"},
-                          actor="alice")
-    svc.record_assessment(db, "M5", {"trials": [9.5], "assessed_on": ASSESSED_ON, "prior_falls": 0, "walking_aid": False}, actor="alice")
+                          risk_fn=_risk, actor="alice")
+    svc.record_assessment(db, "M5", {"trials": [9.5], "assessed_on": ASSESSED_ON, "prior_falls": 0, "walking_aid": False},
+                          risk_fn=_risk, actor="alice")
     draft = svc.start_assessment(db, "M4", assessed_on=ASSESSED_ON, actor="alice")
     svc.record_trial(db, draft, 4.0, actor="alice")
     return db

@@ -74,12 +74,12 @@ def test_export_neutralises_text_cells_but_writes_numbers_as_numbers(filled_db, 
 # ------------------------------------------------------------- round trip
 
 
-def test_export_import_export_gives_the_same_file(filled_db, other_db, tmp_path):
+def test_export_import_export_gives_the_same_file(filled_db, other_db, tmp_path, model_risk):
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     summary = exchange.export_csv(filled_db, first, actor="alice")
     assert (summary.patients, summary.assessments, summary.rows) == (5, 4, 6)  # M2 and M4 have no final assessment
 
-    imported = exchange.import_csv(other_db, first, actor="bob")
+    imported = exchange.import_csv(other_db, first, actor="bob", risk_fn=model_risk)
     assert (imported.patients_added, imported.assessments_added, imported.assessments_skipped) == (5, 4, 0)
     exchange.export_csv(other_db, second, actor="bob")
 
@@ -89,10 +89,10 @@ def test_export_import_export_gives_the_same_file(filled_db, other_db, tmp_path)
     assert counts["trials"] == 3 + 2 + 0 + 1  # the amended version's two trials, not the superseded ones
 
 
-def test_imported_records_equal_the_originals(filled_db, other_db, tmp_path):
+def test_imported_records_equal_the_originals(filled_db, other_db, tmp_path, model_risk):
     out = tmp_path / "out.csv"
     exchange.export_csv(filled_db, out, actor="alice")
-    exchange.import_csv(other_db, out, actor="bob")
+    exchange.import_csv(other_db, out, actor="bob", risk_fn=model_risk)
     for mrn in ("M1", "M2", "-M3", "M4", "M5"):
         a, b = svc.get_patient(filled_db, mrn), svc.get_patient(other_db, mrn)
         assert (a.given_name, a.family_name, a.birth_date, a.sex, a.population) == (
@@ -109,7 +109,7 @@ def test_imported_records_equal_the_originals(filled_db, other_db, tmp_path):
     assert svc.get_patient(other_db, "M4").given_name == "'=Quoted"
 
 
-def test_change_is_recomputed_oldest_first(filled_db, other_db, tmp_path):
+def test_change_is_recomputed_oldest_first(filled_db, other_db, tmp_path, model_risk):
     out = tmp_path / "out.csv"
     exchange.export_csv(filled_db, out, actor="alice")
     rows = _rows(out)
@@ -118,7 +118,7 @@ def test_change_is_recomputed_oldest_first(filled_db, other_db, tmp_path):
         writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    exchange.import_csv(other_db, out, actor="bob")
+    exchange.import_csv(other_db, out, actor="bob", risk_fn=model_risk)
     later = svc.history(other_db, "M1")[-1]
     assert later.assessed_on == date(2024, 6, 4)
     assert later.previous_seconds == svc.history(other_db, "M1")[0].mean_seconds
@@ -127,12 +127,12 @@ def test_change_is_recomputed_oldest_first(filled_db, other_db, tmp_path):
 # ------------------------------------------------------------- idempotence
 
 
-def test_reimporting_the_same_file_adds_nothing(filled_db, other_db, tmp_path):
+def test_reimporting_the_same_file_adds_nothing(filled_db, other_db, tmp_path, model_risk):
     out = tmp_path / "out.csv"
     exchange.export_csv(filled_db, out, actor="alice")
-    exchange.import_csv(other_db, out, actor="bob")
+    exchange.import_csv(other_db, out, actor="bob", risk_fn=model_risk)
     before = svc.count_rows(other_db)
-    again = exchange.import_csv(other_db, out, actor="bob")
+    again = exchange.import_csv(other_db, out, actor="bob", risk_fn=model_risk)
     assert (again.patients_added, again.patients_existing, again.assessments_added, again.assessments_skipped) == (0, 5, 0, 4)
     assert _without_audit(svc.count_rows(other_db)) == _without_audit(before)
 
@@ -183,7 +183,8 @@ BAD_CELLS = [
     ("birth_date", "2020-01-01", "birth_date", "age"),
     ("sex", "x", "sex", "allowed: female, male"),
     ("population", "martians", "population", "allowed: community"),
-    ("assessment_population", "martians", "population", "allowed: community"),
+    ("assessment_population", "martians", "assessment_population", "allowed: community"),
+    ("assessment_population", "parkinsons", "assessment_population", "differs from the patient's population"),
     ("assessed_on", "", "assessed_on", "required"),
     ("assessed_on", TOMORROW, "assessed_on", "out of range"),
     ("trial_1", "abc", "trial_1", "not a number"),
@@ -299,7 +300,7 @@ def test_a_missing_file_is_rejected(db, tmp_path):
 # ------------------------------------------------------------- audit
 
 
-def test_export_and_import_are_audited_without_patient_data(filled_db, other_db, tmp_path):
+def test_export_and_import_are_audited_without_patient_data(filled_db, other_db, tmp_path, model_risk):
     out = tmp_path / "out.csv"
     exchange.export_csv(filled_db, out, actor="alice")
     exports = svc.list_audit(filled_db, action="patient.export_csv")
@@ -308,7 +309,7 @@ def test_export_and_import_are_audited_without_patient_data(filled_db, other_db,
     summary = svc.list_audit(filled_db, action="exchange.export_csv")[0]
     assert summary.detail == {"rows": 6, "patients": 5, "assessments": 4}
 
-    exchange.import_csv(other_db, out, actor="bob")
+    exchange.import_csv(other_db, out, actor="bob", risk_fn=model_risk)
     assert len(svc.list_audit(other_db, action="patient.import_csv")) == 5
     assert len(svc.list_audit(other_db, action="assessment.import_csv")) == 4
     assert svc.list_audit(other_db, action="exchange.import_csv")[0].actor == "bob"

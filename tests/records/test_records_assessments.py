@@ -307,6 +307,3 @@ def test_assessment_actions_are_audited(db, patient):
     assert svc.list_audit(db, action="assessment.history")[0].actor == "carol"
 
 
-def test_a_same_day_reassessment_is_not_compared(db, final_assessment):
-    again, _ = svc.record_assessment(db, "M1", {"trials": [5.0], "assessed_on": ASSESSED_ON})
-    assert again.previous_seconds is None and again.change is None

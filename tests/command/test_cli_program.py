@@ -1,0 +1,98 @@
+"""The CLI carries the one safety decision: program_tier / program_reasons, and --screen (issue 9)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import cli
+from assessment.program import SAFETY_SCREEN_KEYS
+from tests.program.oracle import never_looser
+
+CLEAR = [a for k in SAFETY_SCREEN_KEYS for a in ("--screen", f"{k}=no")]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path, capsys):
+    path = str(tmp_path / "clinic.sqlite3")
+    code, _, err = run(capsys, "patient", "add", "--db", path, "--mrn", "M1", "--given", "Ana", "--family", "Ruiz",
+                       "--birth-date", "1948-03-02", "--sex", "female")
+    assert code == 0, err
+    return path
+
+
+def _rows(db_path):
+    from records import services
+    from records.db import Database
+
+    return {k: v for k, v in services.count_rows(Database(f"sqlite:///{db_path}")).items() if k != "audit_log"}
+
+
+def test_assess_history_and_score_json_carry_the_program(capsys, db):
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "2.8", "--trial", "2.8",
+                         "--date", "2026-05-01", "--prior-falls", "0", "--walking-aid", "no", *CLEAR, "--json")
+    assert code == 0, err
+    clear = json.loads(out)
+    assert clear["program_tier"] == "independent" and clear["risk_level"] == "low"
+    assert isinstance(clear["program_reasons"], list) and clear["program_reasons"]
+
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "5.6", "--trial", "5.9",
+                         "--date", "2026-06-01", "--prior-falls", "0", "--walking-aid", "no", *CLEAR, "--json")
+    slow = json.loads(out)
+    assert slow["program_tier"] == "supervised" and slow["risk_level"] == "high"
+    assert any("faller cut-off" in r for r in slow["program_reasons"])
+
+    code, out, _ = run(capsys, "history", "--db", db, "--mrn", "M1", "--json")
+    rows = json.loads(out)
+    assert [r["program_tier"] for r in rows] == ["independent", "supervised"]
+    assert all(r["program_reasons"] for r in rows)
+
+    code, out, _ = run(capsys, "score", "--trial", "5.7", "--prior-falls", "0", "--walking-aid", "no", *CLEAR, "--json")
+    assert code == 0 and json.loads(out)["program_tier"] == "supervised"
+    code, out, _ = run(capsys, "score", "--trial", "2.8", "--json")  # unscreened: supervised
+    result = json.loads(out)
+    assert result["program_tier"] == "supervised"
+    assert any("Safety screen not recorded" in r for r in result["program_reasons"])
+
+
+def test_assess_stores_what_the_rule_gives_for_the_stored_facts(capsys, db):
+    from records import services
+    from records.db import Database
+
+    code, _, err = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "4.5", "--prior-falls", "2+",
+                       "--walking-aid", "yes", *CLEAR)
+    assert code == 0, err
+    (view,) = services.history(Database(f"sqlite:///{db}"), "M1")
+    never_looser(view, "community")
+    assert view.program_tier == "supervised"
+
+
+def test_human_output_names_the_program(capsys, db):
+    code, out, _ = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "3.6", *CLEAR)
+    assert code == 0
+    assert "Program         supported" in out and "because:" in out
+
+
+@pytest.mark.parametrize(
+    "screen",
+    [
+        ["--screen", "smoker=yes"],
+        ["--screen", "balance_disorder_or_vertigo"],
+        ["--screen", "balance_disorder_or_vertigo=perhaps", *CLEAR[2:]],
+        CLEAR[:-2],  # six of seven
+        [*CLEAR, "--screen", "uses_walking_aid=yes"],  # twice
+    ],
+)
+def test_a_bad_screen_is_one_line_exit_2_and_writes_nothing(capsys, db, screen):
+    before = _rows(db)
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "3.0", *screen)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and ("--screen" in err or "safety_screen" in err), err
+    assert _rows(db) == before
