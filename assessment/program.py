@@ -126,6 +126,8 @@ class Signal:
     min_tier: str
     risk: str | None
     reason: str
+    #: The same signal in words for the patient ("" for a clear signal).
+    plain: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,12 @@ class Program:
     def reason_sources(self) -> tuple[str, ...]:
         """The source part of each reason."""
         return tuple(r.rsplit(" [", 1)[1].rstrip("]") for r in self.reasons)
+
+    @property
+    def plain_why(self) -> tuple[str, ...]:
+        """Why the program is not less restrictive, in the patient's words (each once)."""
+        rank = _tiers()[self.tier].rank
+        return tuple(dict.fromkeys(s.plain for s in self.signals if s.plain and _tiers()[s.min_tier].rank == rank))
 
     @property
     def why(self) -> tuple[str, ...]:
@@ -395,7 +403,8 @@ def decide(
         reason = rule["reason"]
         if rule["key"] == "cutoff_signal":
             reason += " (" + "; ".join(cutoffs[rule["value"]]) + ")"
-        signals.append(Signal(rule["key"], rule["value"], rule["min_tier"], rule["risk"] or None, f"{reason} [{rule['source']}]"))
+        signals.append(Signal(rule["key"], rule["value"], rule["min_tier"], rule["risk"] or None,
+                              f"{reason} [{rule['source']}]", rule["plain"]))
     signals.sort(key=lambda sig: -tiers[sig.min_tier].rank)
     # The band (or its absence) always matches one row, so ``signals`` is never empty.
     top = tiers[signals[0].min_tier]

@@ -64,14 +64,15 @@ from .patients import (
 from .schema import Base
 
 
-def import_csv(db: Database, path, *, actor: str):
+def import_csv(db: Database, path, *, actor: str, risk_fn=None):
     """Import patients and past assessments from a CSV file, all rows or none.
 
-    See :func:`records.exchange.import_csv` (imported on first use: it needs pandas).
+    See :func:`records.exchange.import_csv` (imported on first use: it needs
+    pandas); ``risk_fn`` is the active model that scores every imported assessment.
     """
     from .exchange import import_csv as run
 
-    return run(db, path, actor=actor)
+    return run(db, path, actor=actor, risk_fn=risk_fn)
 
 
 def export_csv(db: Database, out_path, *, actor: str):

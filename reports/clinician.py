@@ -217,7 +217,7 @@ def build_clinician_report(
         )))
     else:
         note = (risk or {}).get("note") or "The model gives no probability for this population."
-        blocks.append(Paragraph(f"No model probability: {note} The program tier uses the 3MBW band instead.", "note"))
+        blocks.append(Paragraph(f"No model probability: {note} The program weighs the 3MBW band, cut-offs and the other signals.", "note"))
 
     blocks.append(Heading("CDC STEADI items"))
     steadi = score.get("steadi") or ()
@@ -261,11 +261,11 @@ def build_clinician_report(
     blocks.append(_kv("Program", (
         ("Tier", program.tier_label),
         ("Supervised only", yes_no(program.supervised)),
-        ("Treadmill", "yes (handrails, safety key, about half of forward walking speed)" if program.treadmill else "no"),
+        ("Risk level (all signals)", words(program.risk_level)),
         ("Reassess on", iso(program.reassess_on)),
     )))
-    blocks.append(Paragraph("Reasons for the tier:", "lead"))
-    blocks += [Paragraph(f"• {r}") for r in program.reasons]
+    blocks.append(Paragraph("Why this program (every signal and what it forced; the strictest decides):", "lead"))
+    blocks += [Paragraph(f"• {r}") for r in program.why]
     blocks.append(Table(("Week", "Min", "×/wk", "Surface", "Support", "Progress"), tuple(
         (str(w.week), str(w.minutes_per_session), str(w.sessions_per_week), w.surface, w.support, w.progress_rule)
         for w in program.weeks

@@ -20,15 +20,14 @@ from .text import full_name, long_date
 #: Body text size of the patient report, points (issue #4: at least 14 pt).
 PATIENT_BODY_PT = 14.5
 
+#: The risk message, one per level of the program decision (``Program.risk_level``): the same
+#: decision sets the program, so the message, the band and the program never contradict.
 _RISK_WORDS = {
-    "high": "Your result points to a higher chance of falling.",
-    "moderate": "Your result points to a medium chance of falling.",
-    "low": "Your result points to a lower chance of falling. Staying active helps keep it that way.",
-}
-_BAND_WORDS = {
-    "high": "Your time is in the range linked with a higher chance of falling.",
-    "intermediate": "Your time is between the ranges linked with a lower and a higher chance of falling.",
-    "low": "Your time is in the range linked with a lower chance of falling.",
+    "high": "Your results point to a higher chance of falling.",
+    "moderate": "Some of your results point to a raised chance of falling.",
+    "low": "Your walking time is in the range linked with a lower chance of falling. Staying active helps keep it that way.",
+    "unknown": "There is no published guide for this test in your group, so your clinician will explain "
+               "what your time means for you.",
 }
 _CHANGE_WORDS = {
     "improved": "You were faster than last time, by more than the usual day-to-day difference.",
@@ -43,19 +42,22 @@ def file_stem(kind: str, patient: Mapping[str, Any], assessment: Mapping[str, An
     return re.sub(r"[^A-Za-z0-9._-]+", "_", raw)[:120]
 
 
-def meaning(score: Mapping[str, Any], risk: Mapping[str, Any] | None) -> list[str]:
-    """Plain-language sentences for what the result means."""
+def meaning(score: Mapping[str, Any], risk_level: str) -> list[str]:
+    """Plain-language sentences for what the result means.
+
+    ``risk_level`` is the program decision's (:attr:`assessment.program.Program.risk_level`),
+    never the model's category alone: a walk in a high band or past a faller
+    cut-off is never told "a lower chance of falling".
+    """
     out = []
     if score.get("mean_seconds") is None:
         out.append("We stopped the walk early to keep you safe, so there is no time for this visit. "
                    "That is all right: your program starts with a physical therapist.")
-    elif risk and risk.get("risk_category") in _RISK_WORDS:
-        out.append(_RISK_WORDS[risk["risk_category"]])
-    elif score.get("band") in _BAND_WORDS:
-        out.append(_BAND_WORDS[score["band"]])
     else:
-        out.append("There is no published guide for this test in your group, so your clinician will explain "
-                   "what your time means for you.")
+        out.append(_RISK_WORDS[risk_level])
+        if score.get("band") is None and risk_level != "unknown":
+            out.append("There is no published guide for the walking time alone in your group; "
+                       "your clinician will explain what it means for you.")
     if score.get("change") in _CHANGE_WORDS:
         out.append(_CHANGE_WORDS[score["change"]])
     out.append("This test is one piece of the picture. It cannot say for sure whether you will fall.")
@@ -129,13 +131,15 @@ def build_patient_report(
         walks = "walk" if n == 1 else "walks"
         blocks.append(Paragraph(f"Your time: {mean:.1f} seconds on average ({n} {walks}).", "lead"))
     blocks.append(Heading("What it means"))
-    blocks.append(Paragraph(" ".join(meaning(score, risk))))
+    blocks.append(Paragraph(" ".join(meaning(score, program.risk_level))))
 
     blocks.append(Heading("Your walking program"))
     blocks.append(Paragraph(program.plain_label + ".", "lead"))
     if program.supervised:
         blocks.append(Paragraph("Do not practise walking backwards at home on your own. "
                                 "Practise only with your physical therapist.", "warning"))
+    if program.plain_why:
+        blocks.append(Paragraph("Why: " + "; ".join(program.plain_why) + "."))
     blocks.append(IconList((IconItem("calendar", f"Your next test: {long_date(program.reassess_on)}. "
                                                  "Please bring this sheet."),)))
     blocks += week_table(program)

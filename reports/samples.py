@@ -28,6 +28,7 @@ def example_inputs(
     red_flags: tuple[str, ...] = (),
     treadmill: bool = False,
     stop_reason: str | None = None,
+    prior_falls: int | None = 0,
     assessed_on: date = date(2025, 3, 10),
     clinic: str | None = "Riverside Falls Clinic",
 ) -> dict[str, Any]:
@@ -66,10 +67,12 @@ def example_inputs(
     screen = {k: (k in red_flags) for k in SAFETY_SCREEN_KEYS}
     screen["has_treadmill_with_handrails"] = treadmill
     program = build_program(
-        risk_category=risk_category, band=result.band, population=population, safety_screen=screen,
-        stop_reason=stop_reason, valid_trials=result.valid_trials,
+        risk_category=risk_category, band=result.band, mean_seconds=result.mean_seconds, population=population,
+        safety_screen=screen, stop_reason=stop_reason, valid_trials=result.valid_trials,
         loss_of_balance=any(t.loss_of_balance for t in checked.trials),
         hands_on_assistance=any(t.hands_on_assistance for t in checked.trials),
+        prior_falls=prior_falls, walking_aid=False, assistive_device="none",
+        steadi_at_risk={s.item: s.at_risk for s in result.steadi},
         assessed_on=assessed_on,
     )
     history = []

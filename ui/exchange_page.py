@@ -24,7 +24,7 @@ from records.exchange import ImportRejected
 from records.fhir import fhir_bundle
 
 from .common import patient_picker, show_error
-from .resources import actor, database, is_admin
+from .resources import actor, database, fall_risk_model, is_admin
 
 #: One-shot import summary shown after a rerun (UI state; counts only).
 FLASH = "exchange_flash"
@@ -35,13 +35,20 @@ def problem_rows(exc: ImportRejected) -> list[dict]:
     return [{"Line": p.line, "Field": p.field, "Reason": p.reason} for p in exc.problems]
 
 
-def import_bytes(db, data: bytes, *, actor: str):
-    """Import an uploaded CSV through a temporary file (deleted afterwards)."""
+def import_bytes(db, data: bytes, *, actor: str, model=None):
+    """Import an uploaded CSV through a temporary file (deleted afterwards).
+
+    Every imported assessment is scored again with ``model`` (the active
+    fall-risk model); risk values in the file are kept only as external values.
+    """
+    from models import risk_function
+
     handle, name = tempfile.mkstemp(prefix="stepback-import-", suffix=".csv")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        return services.import_csv(db, name, actor=actor)
+        risk_fn = risk_function(model) if model is not None else None
+        return services.import_csv(db, name, actor=actor, risk_fn=risk_fn)
     finally:
         Path(name).unlink(missing_ok=True)
 
@@ -79,7 +86,7 @@ def _import_section(db) -> None:
     uploaded = st.file_uploader("CSV file", type=["csv"], key="import_file")
     if st.button("Import", type="primary", key="import_run", disabled=uploaded is None, icon=":material/upload:"):
         try:
-            summary = import_bytes(db, uploaded.getvalue(), actor=actor())
+            summary = import_bytes(db, uploaded.getvalue(), actor=actor(), model=fall_risk_model())
         except ImportRejected as exc:
             st.error(f"Nothing imported: {exc.message}. Fix these rows and import the file again.",
                      icon=":material/error:")

@@ -74,18 +74,14 @@ def _risk_block(view) -> None:
     high = round(100 * view.probability_high) if view.probability_high is not None else None
     rng = f" (likely between {low} and {high} in 100)" if low is not None and high is not None else ""
     st.metric("Chance of a fall (model estimate)", f"{pct} in 100", help=f"Model version {view.model_version}")
-    st.write(f"Out of 100 people with results like this, about **{pct}** have a fall{rng}. "
-             f"Category: **{words(view.risk_category)}**.")
+    st.write(f"Out of 100 people with results like this, about **{pct}** have a fall in the next 12 months{rng}. "
+             f"Model category: **{words(view.risk_category)}** (relative to the population's pre-test odds; "
+             "the program and the overall risk level weigh every signal, and the safer one decides).")
     st.caption("The 3MBW separates fallers from non-fallers only modestly (AUC 0.65–0.75 across studies; "
                "clinical-evidence.md §2): treat this as one piece of the picture.")
 
 
-def _program_block(view) -> None:
-    try:
-        program = flow.program_for(view)
-    except InputError as exc:
-        show_error(exc)
-        return
+def _program_block(program) -> None:
     st.subheader("Safe starting program")
     (st.warning if program.supervised else st.success)(f"{program.tier_label}: {program.plain_label}")
     st.dataframe(
@@ -93,9 +89,10 @@ def _program_block(view) -> None:
           "Where": w.surface, "Support": w.support, "Next step": w.progress_rule} for w in program.weeks],
         hide_index=True, width="stretch",
     )
-    with st.expander("Why this tier, safety and stop rules"):
-        for reason in program.reasons:
-            st.write("• " + reason)
+    st.markdown("**Why this program** (every signal and what it forced; the strictest decides)")
+    for line in program.why:
+        st.text("• " + line)
+    with st.expander("Safety and stop rules"):
         st.markdown("**Stay safe**")
         for rule in program.safety_rules:
             st.write("• " + rule.text)
@@ -167,8 +164,14 @@ def render() -> None:
         st.altair_chart(percentile_picture(view.percentile), width="stretch")
         st.caption(f"Percentile against: {score['reference_cohort_label']} (0 = fastest, 100 = slowest). "
                    f"{percentile_text(view.percentile)} % of that cohort took this long or less.")
+    try:
+        program = flow.program_for(view)
+    except InputError as exc:
+        show_error(exc)
+        return
     st.subheader("What it means")
-    for line in meaning(score, flow.risk_of(view)):
+    st.markdown(f"**Overall risk level (all signals):** {words(program.risk_level)}")
+    for line in meaning(score, program.risk_level):
         st.write(line)
     _risk_block(view)
     st.subheader("Change since last time")
@@ -182,5 +185,9 @@ def render() -> None:
             st.write(f"**{CHANGE_TEXT[score['change']]}** — MDC95 {score['mdc95']:.2f} s ({score.get('mdc95_kind')}).")
         if score.get("change_note"):
             st.caption(score["change_note"])
-    _program_block(view)
+    if score.get("change_from_first_seconds") is not None:
+        cls = CHANGE_TEXT.get(score.get("change_from_first"), "not judged (no MDC95)")
+        st.write(f"Since the first assessment ({score['first_seconds']:.2f} s): "
+                 f"{score['change_from_first_seconds']:+.2f} s — {cls}.")
+    _program_block(program)
     _reports_block(view)

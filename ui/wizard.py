@@ -321,34 +321,50 @@ def _step_trials() -> None:
         st.rerun()
 
 
-def _observation_form(draft_id: int, trial) -> None:
-    """One saved walk's observations, shown as stored; saving changes only what differs."""
+#: The reason stored when a walk that needed hands-on help is marked not valid for the clinician.
+HANDS_ON_REASON = "Needed hands-on help during the walk"
+
+
+def _observations(draft_id: int, trial) -> str | None:
+    """One saved walk's observations, saved the moment they change (no separate Save).
+
+    Returns a message when what is on screen could not be saved (the page then
+    blocks Continue), else None. A walk that needed hands-on help cannot
+    count, so ticking it marks the walk not valid with that reason.
+    """
     n = trial.number
-    with st.form(f"obs_form_{draft_id}_{n}"):
-        st.markdown(f"**Walk {n}** — {trial.seconds:.2f} s ({trial.timing_source})")
-        c1, c2, c3, c4 = st.columns([1, 1, 1, 1])
-        lob = c1.checkbox("Lost balance", value=trial.loss_of_balance, key=f"obs_lob_{draft_id}_{n}")
-        hands = c2.checkbox("Needed hands-on help", value=trial.hands_on_assistance, key=f"obs_hands_{draft_id}_{n}")
-        valid = c3.radio("Counts as a valid walk", ["Yes", "No"], index=0 if trial.valid else 1,
-                         horizontal=True, key=f"obs_valid_{draft_id}_{n}")
-        steps = c4.number_input("Steps (optional)", min_value=0, value=trial.steps, step=1, key=f"obs_steps_{draft_id}_{n}")
-        reason = st.text_input("If not valid: why?", value=trial.invalid_reason or "", max_chars=200,
-                               key=f"obs_reason_{draft_id}_{n}")
-        if not st.form_submit_button(f"Save walk {n}"):
-            return
+    keys = {f: f"obs_{f}_{draft_id}_{n}" for f in ("lob", "hands", "valid", "steps", "reason")}
+    st.markdown(f"**Walk {n}** — {trial.seconds:.2f} s ({trial.timing_source})")
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 1])
+    lob = c1.checkbox("Lost balance", value=trial.loss_of_balance, key=keys["lob"])
+    hands = c2.checkbox("Needed hands-on help", value=trial.hands_on_assistance, key=keys["hands"])
+    if hands and not trial.hands_on_assistance:  # just ticked: the walk cannot count
+        st.session_state[keys["valid"]] = "No"
+        if not (st.session_state.get(keys["reason"]) or trial.invalid_reason):
+            st.session_state[keys["reason"]] = HANDS_ON_REASON
+    valid = c3.radio("Counts as a valid walk", ["Yes", "No"], index=0 if trial.valid else 1,
+                     horizontal=True, key=keys["valid"])
+    steps = c4.number_input("Steps (optional)", min_value=0, value=trial.steps, step=1, key=keys["steps"])
+    reason = st.text_input("If not valid: why?", value=trial.invalid_reason or "", max_chars=200,
+                           key=keys["reason"], disabled=valid == "Yes")
     wanted = {"loss_of_balance": lob, "hands_on_assistance": hands, "valid": valid == "Yes",
               "invalid_reason": (reason.strip() or None) if valid == "No" else None, "steps": steps}
-    changes = {k: v for k, v in wanted.items() if v is not None and v != getattr(trial, k)}
+    changes = {k: v for k, v in wanted.items() if v != getattr(trial, k)}
+    changes = {k: v for k, v in changes.items() if v is not None or k == "invalid_reason"}
     if not changes:
-        st.info(f"Walk {n}: nothing changed.")
-        return
+        return None
+    if changes.get("valid") is False and not wanted["invalid_reason"]:
+        return f"Walk {n} is marked not valid: say why (not saved until you do)."
+    if "invalid_reason" in changes and changes["invalid_reason"] is None:
+        changes.pop("invalid_reason")  # marking it valid again clears the reason in the store
+    if not changes:
+        return None
     try:
         services.update_trial_observations(database(), draft_id, n, actor=actor(), **changes)
     except InputError as exc:
-        show_error(exc)
-        return
-    st.toast(f"Walk {n} observations saved")
-    st.rerun()
+        return f"Walk {n}: {exc.message} (not saved)."
+    st.caption(f":material/check: Walk {n}: saved")
+    return None
 
 
 def _step_observations() -> None:
@@ -357,52 +373,68 @@ def _step_observations() -> None:
     if view is None:
         return
     st.subheader("What happened on each walk")
-    st.caption("Tick what you saw, then save that walk. A walk that needed hands-on help cannot count: "
-               "mark it not valid and say why. Nothing here changes the recorded times.")
+    st.caption("Tick what you saw: each answer is saved as you enter it. A walk that needed hands-on help "
+               "cannot count. Nothing here changes the recorded times.")
     if not view.trials:
         st.info("No timed walk was saved.")
-    for trial in view.trials:
-        _observation_form(draft_id, trial)
+    unsaved = [m for m in (_observations(draft_id, trial) for trial in view.trials) if m]
+    for message in unsaved:
+        st.error(message, icon=":material/error:")
     c1, c2 = st.columns(2)
-    if not view.stop_reason and c1.button("Back to the timed walks", key="obs_back"):
+    if not view.stop_reason and c1.button("Back to the timed walks", key="obs_back", disabled=bool(unsaved)):
         _go("trials")
         st.rerun()
-    if c2.button("Continue to STEADI items", type="primary", key="obs_next"):
+    if c2.button("Continue to STEADI items", type="primary", key="obs_next", disabled=bool(unsaved)):
         _go("steadi")
         st.rerun()
 
 
+def _steadi_entered(stored: dict | None) -> tuple[dict, bool]:
+    """The STEADI widgets, prefilled from what is stored: (raw answers, brochure answered)."""
+    stored = stored or {}
+    answers = stored.get("stay_independent") or {}
+    items = {it.key: st.checkbox(f"{it.text} ({it.points} pt)", value=bool(answers.get(it.key)), key=f"si_{it.key}")
+             for it in stay_independent_items()}
+    if any(items.values()):
+        st.session_state["si_answered"] = True  # a ticked item means the brochure was answered
+    answered = st.checkbox("The patient answered the Stay Independent brochure (every unticked item is a no)",
+                           value="stay_independent" in stored, key="si_answered")
+    c1, c2, c3 = st.columns(3)
+    tug = c1.number_input("Timed Up and Go, seconds", min_value=0.0, value=stored.get("tug_seconds"), step=0.1,
+                          key="tug")
+    chair = c2.number_input("30-s chair stands, count", min_value=0, value=stored.get("chair_stand_count"), step=1,
+                            key="chair")
+    tandem = c3.number_input("Tandem stance held, seconds", min_value=0.0, value=stored.get("tandem_seconds"),
+                             step=0.5, key="tandem")
+    raw = {"tug_seconds": tug, "chair_stand_count": chair, "tandem_seconds": tandem}
+    raw = {k: v for k, v in raw.items() if v is not None}
+    if answered:
+        raw["stay_independent"] = items
+    return raw, answered
+
+
 def _step_steadi() -> None:
     draft_id = st.session_state[DRAFT]
+    view = _draft_view(leave_if_final=True)
+    if view is None:
+        return
     st.subheader("STEADI screening items (optional)")
-    with st.form("steadi_form"):
-        answered = st.checkbox("The patient answered the Stay Independent brochure", key="si_answered")
-        items = {it.key: st.checkbox(f"{it.text} ({it.points} pt)", key=f"si_{it.key}") for it in stay_independent_items()}
-        c1, c2, c3 = st.columns(3)
-        tug = c1.number_input("Timed Up and Go, seconds", min_value=0.0, value=None, step=0.1, key="tug")
-        chair = c2.number_input("30-s chair stands, count", min_value=0, value=None, step=1, key="chair")
-        tandem = c3.number_input("Tandem stance held, seconds", min_value=0.0, value=None, step=0.5, key="tandem")
-        save = st.form_submit_button("Save STEADI items", type="primary")
-    if save:
-        raw = {"tug_seconds": tug, "chair_stand_count": chair, "tandem_seconds": tandem}
-        if answered:
-            raw["stay_independent"] = items
-        raw = {k: v for k, v in raw.items() if v is not None}
-        if not raw:
-            st.error("**steadi**: nothing entered; enter an item or skip this step")
-            return
+    st.caption("Each answer is saved as you enter it.")
+    raw, _ = _steadi_entered(view.steadi)
+    stored = {k: v for k, v in (view.steadi or {}).items() if k != "stay_independent_score"}
+    unsaved = None
+    if raw != stored:
         try:
             services.record_steadi(database(), draft_id, raw, actor=actor())
+            st.caption(":material/check: STEADI items saved")
         except InputError as exc:
-            show_error(exc)
-            return
-        _go("review")
-        st.rerun()
+            unsaved = f"STEADI: {exc.message} (not saved)."
+            st.error(unsaved, icon=":material/error:")
     c1, c2 = st.columns(2)
-    if c1.button("Back to the observations", key="steadi_back"):
+    if c1.button("Back to the observations", key="steadi_back", disabled=bool(unsaved)):
         _go("observations")
         st.rerun()
-    if c2.button("Skip STEADI", key="steadi_skip"):
+    if c2.button("Continue to review", type="primary", key="steadi_next", disabled=bool(unsaved)):
         _go("review")
         st.rerun()
 

@@ -17,8 +17,8 @@ from reports.render import MARGIN, register_fonts
 
 PATIENT_PHRASES = (
     "Your backward walking test", "What we measured", "Your time: 4.0 seconds on average (2 walks).",
-    "What it means", "medium chance of falling", "Your walking program",
-    "Practise at home along a kitchen counter, always with one hand on it.",
+    "What it means", "raised chance of falling", "Your walking program", "Why: ",
+    "Practise at home along a kitchen counter, one hand on it, with another adult beside you. Never practise alone.",
     "5 minutes, 3 times a week.", "Stay safe", "Clear the path behind you first",
     "Stop straight away and call us", "You feel dizzy or light-headed.",
     "Your next test: 21 April 2025.",
@@ -29,7 +29,7 @@ CLINICIAN_PHRASES = (
     "Reference cohort", "Polo-Ferrero", "Percentile", "z (log-normal)", "Cut-off band",
     "≥ 4.5 s", "high fall risk at or above", "31 % (interval 23 % to 40 %)", "Risk category",
     "example-0.0", "CDC STEADI items", "Timed Up and Go", "Previous mean time", "MDC95",
-    "3MBW mean time, 10 assessments", "Supported at home", "Reasons for the tier",
+    "3MBW mean time, 10 assessments", "Supported at home", "Why this program",
     "Clinician: Dr. Jana Novák, PT", "supports, and does not replace, clinical judgement",
 )
 

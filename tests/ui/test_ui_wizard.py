@@ -57,7 +57,7 @@ def test_wizard_manual_times_end_to_end(db, patient):
     click(at, "trials_next")
     assert at.session_state["wizard_step"] == "observations"
     click(at, "obs_next")
-    click(at, "steadi_skip")
+    click(at, "steadi_next")
     assert at.session_state["wizard_step"] == "review"
     click(at, "finalize")
     final = services.get_assessment(db, draft_id)
@@ -92,7 +92,7 @@ def test_stop_rule_ends_the_test_and_scores_what_was_done(db, patient):
     assert services.get_assessment(db, draft_id).stop_reason == "dizziness"
     assert not any(b.key == "obs_back" for b in at.button)  # no way back to more walks
     click(at, "obs_next")
-    click(at, "steadi_skip")
+    click(at, "steadi_next")
     assert at.session_state["wizard_step"] == "review"
     assert any("dizziness" in w.value for w in at.warning)
     # no more walks can be added once stopped
@@ -128,7 +128,7 @@ def test_resume_after_lost_session(db, patient):
     assert [t.seconds for t in services.get_assessment(db, draft_id).trials] == [4.5, 5.5]
     click(second, "trials_next")
     click(second, "obs_next")
-    click(second, "steadi_skip")
+    click(second, "steadi_next")
     click(second, "finalize")
     assert services.get_assessment(db, draft_id).mean_seconds == pytest.approx(5.0)
 
@@ -139,28 +139,33 @@ def test_steadi_items_are_saved_to_the_draft(db, patient):
     type_time(at, 4.0)
     click(at, "trials_next")
     click(at, "obs_next")
-    at.number_input(key="tug").set_value(13.5)
-    at.number_input(key="chair").set_value(9)
-    submit(at, "steadi_form", "Save STEADI items")
+    at.number_input(key="tug").set_value(13.5).run()
+    # saved the moment it is entered, before any Continue
+    assert services.get_assessment(db, draft_id).steadi["tug_seconds"] == pytest.approx(13.5)
+    at.number_input(key="chair").set_value(9).run()
+    # a ticked brochure item is kept without a separate "answered" box
+    at.checkbox(key="si_fallen_past_year").check().run()
+    click(at, "steadi_next")
     assert at.session_state["wizard_step"] == "review"
     steadi = services.get_assessment(db, draft_id).steadi
     assert steadi["tug_seconds"] == pytest.approx(13.5) and steadi["chair_stand_count"] == 9
+    assert steadi["stay_independent"]["fallen_past_year"] is True
 
 
 def save_observations(at, draft_id, number, *, lob=None, hands=None, valid=None, reason=None, steps=None):
-    """Fill walk ``number``'s observation form and save it."""
+    """Change walk ``number``'s observations (each change is saved on the rerun it causes)."""
     key = f"{draft_id}_{number}"
     if lob is not None:
         at.checkbox(key=f"obs_lob_{key}").set_value(lob)
     if hands is not None:
         at.checkbox(key=f"obs_hands_{key}").set_value(hands)
     if valid is not None:
-        at.radio(key=f"obs_valid_{key}").set_value("Yes" if valid else "No")
+        at.radio(key=f"obs_valid_{key}").set_value("Yes" if valid else "No").run()  # enables the reason box
     if reason is not None:
         at.text_input(key=f"obs_reason_{key}").input(reason)
     if steps is not None:
         at.number_input(key=f"obs_steps_{key}").set_value(steps)
-    return submit(at, f"obs_form_{key}", f"Save walk {number}")
+    return at.run()
 
 
 def test_observations_are_set_after_the_walks_and_change_the_result(db, patient):
@@ -182,21 +187,46 @@ def test_observations_are_set_after_the_walks_and_change_the_result(db, patient)
     save_observations(at, draft_id, 1, lob=False)
     assert services.get_assessment(db, draft_id).trials[0].loss_of_balance is False
     click(at, "obs_next")
-    click(at, "steadi_skip")
+    click(at, "steadi_next")
     click(at, "finalize")
     final = services.get_assessment(db, draft_id)
     assert final.mean_seconds == pytest.approx(4.2)  # walk 2 no longer counts
     assert final.score["valid_trials"] == 2
 
 
-def test_hands_on_help_on_a_valid_walk_is_refused_with_the_field(db, patient):
+def test_ticking_hands_on_help_marks_the_walk_not_valid_with_a_reason(db, patient):
     at = to_trials(signed_in(WIZARD), patient.mrn)
     draft_id = at.session_state["wizard_draft_id"]
     type_time(at, 5.0)
     click(at, "trials_next")
     save_observations(at, draft_id, 1, hands=True)
-    assert any("trial_1.valid" in e.value for e in at.error), [e.value for e in at.error]
-    assert services.get_assessment(db, draft_id).trials[0].hands_on_assistance is False
-    save_observations(at, draft_id, 1, hands=True, valid=False, reason="caught her")
     stored = services.get_assessment(db, draft_id).trials[0]
-    assert (stored.hands_on_assistance, stored.valid, stored.invalid_reason) == (True, False, "caught her")
+    assert (stored.hands_on_assistance, stored.valid, stored.invalid_reason) == (
+        True, False, "Needed hands-on help during the walk")
+    save_observations(at, draft_id, 1, reason="caught her")
+    assert services.get_assessment(db, draft_id).trials[0].invalid_reason == "caught her"
+
+
+def test_a_tick_then_continue_is_never_lost_and_an_unsaved_entry_blocks_continue(db, patient):
+    at = to_trials(signed_in(WIZARD), patient.mrn)
+    draft_id = at.session_state["wizard_draft_id"]
+    type_time(at, 4.0)
+    type_time(at, 4.2)
+    click(at, "trials_next")
+    at.checkbox(key=f"obs_lob_{draft_id}_1").check()
+    click(at, "obs_next")  # no Save pressed: the tick is in the database
+    assert services.get_assessment(db, draft_id).trials[0].loss_of_balance is True
+    click(at, "steadi_back")
+    # not valid without a reason cannot be saved: Continue is blocked and the page says why
+    at.radio(key=f"obs_valid_{draft_id}_2").set_value("No").run()
+    assert any("say why" in e.value for e in at.error), [e.value for e in at.error]
+    assert next(b for b in at.button if b.key == "obs_next").disabled
+    assert services.get_assessment(db, draft_id).trials[1].valid is True
+    save_observations(at, draft_id, 2, reason="turned round")
+    assert not next(b for b in at.button if b.key == "obs_next").disabled
+    click(at, "obs_next")
+    click(at, "steadi_next")
+    click(at, "finalize")
+    final = services.get_assessment(db, draft_id)
+    assert final.program_tier == "supervised"
+    assert any("Loss of balance" in r for r in final.program_reasons)
