@@ -10,6 +10,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from assessment.program import SAFETY_SCREEN_KEYS
+
 from records import open_database
 from records import services as svc
 from records.db import MIGRATIONS
@@ -75,3 +77,20 @@ def test_existing_database_upgrades_in_place_keeping_its_data(db, final_assessme
         assert svc.get_assessment(again, final_assessment.id).mean_seconds == final_assessment.mean_seconds
     finally:
         again.dispose()
+
+
+def test_0004_backfills_every_final_rows_program_with_the_rule(db, patient):
+    """A row stored before the decision existed (a 'low' category at 5.7 s) is backfilled supervised."""
+    view, _ = svc.record_assessment(
+        db, patient.mrn, {"trials": [5.7], "assessed_on": "2024-03-04", "prior_falls": 0, "walking_aid": "no",
+                          "safety_screen": {k: "no" for k in SAFETY_SCREEN_KEYS}},
+        risk_fn=lambda *_: {"probability": 0.1, "probability_low": 0.05, "probability_high": 0.2,
+                            "risk_category": "low", "model_version": "old"},
+    )
+    db.downgrade("0003")
+    with db.engine.begin() as connection:
+        assert "program_tier" not in {c["name"] for c in sa.inspect(connection).get_columns("assessments")}
+    db.upgrade()
+    stored = svc.get_assessment(db, view.id)
+    assert stored.program_tier == "supervised"
+    assert any("high-risk band" in r for r in stored.program_reasons)
