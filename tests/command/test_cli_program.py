@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import cli
 from assessment.program import SAFETY_SCREEN_KEYS
@@ -96,3 +98,33 @@ def test_a_bad_screen_is_one_line_exit_2_and_writes_nothing(capsys, db, screen):
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and ("--screen" in err or "safety_screen" in err), err
     assert _rows(db) == before
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    trials=st.lists(st.sampled_from(["2.8", "3.4", "4.5", "5.6", "8.2", "12.0"]), min_size=1, max_size=2),
+    falls=st.sampled_from([None, "0", "1", "2+"]),
+    aid=st.sampled_from([None, "yes", "no"]),
+    answers=st.one_of(st.none(), st.fixed_dictionaries({k: st.sampled_from(["yes", "no"]) for k in SAFETY_SCREEN_KEYS})),
+    tug=st.sampled_from([None, "9", "14"]),
+)
+def test_every_cli_assessment_stores_no_looser_program_than_the_rule(capsys, db, trials, falls, aid, answers, tug):
+    from records import services
+    from records.db import Database
+
+    argv = ["assess", "--db", db, "--mrn", "M1", "--date", "2026-05-01"]
+    argv += [a for t in trials for a in ("--trial", t)]
+    argv += ["--prior-falls", falls] if falls else []
+    argv += ["--walking-aid", aid] if aid else []
+    argv += ["--tug", tug] if tug else []
+    argv += [a for k, v in (answers or {}).items() for a in ("--screen", f"{k}={v}")]
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    printed = json.loads(out)
+    database = Database(f"sqlite:///{db}")
+    try:
+        view = services.get_assessment(database, printed["assessment_id"])
+    finally:
+        database.dispose()
+    never_looser(view, "community")
+    assert printed["program_tier"] == view.program_tier

@@ -196,7 +196,7 @@ def test_killing_the_app_mid_assessment_loses_no_trial(tmp_path):
                 page.get_by_text("What happened on each walk").scroll_into_view_if_needed()
                 kill_shot(page, "03-resumed-observations")
                 page.get_by_role("button", name="Continue to STEADI items").click()
-                page.get_by_role("button", name="Skip STEADI").click()
+                page.get_by_role("button", name="Continue to review").click()
                 page.get_by_role("heading", name="Review and finalize").wait_for()
                 page.get_by_role("button", name="Finalize and see the result").click()
                 page.get_by_role("heading", name="Result").wait_for()
