@@ -365,6 +365,38 @@ def cmd_assess(args) -> int:
     return EXIT_OK
 
 
+def cmd_amend(args) -> int:
+    from models import risk_function
+    from records import services
+
+    db = _open_db(args)
+    changes: dict = {}
+    if args.trial:
+        changes["trials"] = list(args.trial)
+    for key, value in (("assessed_on", args.date), ("start", args.start), ("prior_falls", args.prior_falls),
+                       ("walking_aid", args.walking_aid)):
+        if value is not None:
+            changes[key] = value
+    screen = _screen_args(args.screen)
+    if screen is not None:
+        changes["safety_screen"] = screen
+    if not changes:
+        raise CommandError("nothing to amend: give at least one of --trial, --date, --start, --prior-falls, "
+                           "--walking-aid, --screen", "stepback amend")
+    risk_fn = risk_function(_active_model(db), base_rate=_base_rate(args.base_rate))
+    view = services.amend_assessment(db, args.assessment, changes, reason=args.reason, risk_fn=risk_fn,
+                                     actor=_actor(args))
+    result = _assessment_dict(view)
+    result["supersedes_id"] = view.supersedes_id
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"Assessment {view.supersedes_id} amended: version {view.version} is assessment {view.id} "
+              f"(the earlier version is kept).")
+        _print_score(result)
+    return EXIT_OK
+
+
 def cmd_history(args) -> int:
     from records import services
 
@@ -675,6 +707,19 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true", help="print JSON")
     _risk_options(p)
     p.set_defaults(func=cmd_assess)
+
+    p = sub.add_parser("amend", parents=[db_parent], help="amend a final assessment (a new version; the old one is kept)")
+    p.add_argument("--assessment", type=int, required=True, metavar="ID", help="the current version of a final assessment")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why it is amended (1–500 characters)")
+    p.add_argument("--trial", action="append", metavar="SECONDS", help="the corrected timed trials (repeat; replaces all)")
+    p.add_argument("--date", help="corrected assessment date YYYY-MM-DD")
+    p.add_argument("--start", help="corrected start convention: standing | rolling")
+    p.add_argument("--prior-falls", metavar="0|1|2+", help="corrected falls in the past 12 months")
+    p.add_argument("--walking-aid", metavar="yes|no", help="corrected: uses a walking aid")
+    p.add_argument("--screen", action="append", metavar="KEY=yes|no", help="corrected safety-screen answers (all seven)")
+    p.add_argument("--base-rate", metavar="P", help="the clinic's own pre-test fall rate (as for assess)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_amend)
 
     p = sub.add_parser("history", parents=[db_parent], help="a patient's assessments, oldest first")
     p.add_argument("--mrn", required=True, help="the patient's MRN")

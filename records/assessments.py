@@ -594,6 +594,107 @@ def update_trial_observations(
         return TrialView.of(trial_row)
 
 
+#: Why a saved walk of a draft is corrected or removed, or a draft discarded. Codes
+#: only (no free text), so the audit trail that records them never holds a name.
+CORRECTION_REASONS: dict[str, str] = {
+    "typing_error": "The time was typed wrongly",
+    "stopwatch_error": "The stopwatch was started or stopped at the wrong moment",
+    "wrong_patient": "Recorded for the wrong patient",
+    "wrong_walk": "Not a timed walk (a practice or a false start)",
+    "test_not_done": "The test was not done after all",
+    "other": "Another recording error",
+}
+
+
+def validate_correction_reason(value: Any, field: str = "reason") -> str:
+    """One of :data:`CORRECTION_REASONS`."""
+    if not isinstance(value, str) or value.strip() not in CORRECTION_REASONS:
+        raise InputError(field, f"{brief(value)!r} is not allowed; allowed: {', '.join(CORRECTION_REASONS)}")
+    return value.strip()
+
+
+def _draft_trial(session: Session, assessment_id: Any, number: Any) -> tuple[AssessmentRow, TrialRow]:
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise InputError("number", f"{brief(number)!r} is not a walk number; allowed: a whole number from 1")
+    row = _draft(session, assessment_id)
+    trial_row = next((t for t in row.trials if t.number == number), None)
+    if trial_row is None:
+        raise NotFound(
+            "number", f"assessment {row.id} has no walk {number}; allowed: 1 to {len(row.trials)}"
+            if row.trials else f"assessment {row.id} has no saved walk yet",
+        )
+    return row, trial_row
+
+
+def correct_trial_time(db: Database, assessment_id: int, number: int, seconds: Any, *, reason: str,
+                       actor: str = "system") -> TrialView:
+    """Correct the time of a saved walk of a draft (audited with the reason and both times).
+
+    The walk becomes a manual time (``timing_source`` ``manual``): it was
+    typed, not measured by the stopwatch. A final assessment changes only by
+    :func:`amend_assessment`.
+
+    Raises
+    ------
+    Conflict, NotFound, InputError
+    """
+    code = validate_correction_reason(reason)
+    with db.session() as session:
+        row, trial_row = _draft_trial(session, assessment_id, number)
+        raw = {**TrialView.of(trial_row).as_raw(), "seconds": seconds, "timing_source": "manual"}
+        trial = validate_trial(raw, number, StartConvention(row.start))
+        before = trial_row.seconds
+        trial_row.seconds = trial.seconds
+        trial_row.timing_source = trial.timing_source.value
+        session.flush()
+        write_audit(session, actor, "trial.correct", "assessment", row.id,
+                    {"trial": number, "reason": code, "from_seconds": before, "to_seconds": trial.seconds})
+        return TrialView.of(trial_row)
+
+
+def remove_trial(db: Database, assessment_id: int, number: int, *, reason: str, actor: str = "system") -> None:
+    """Remove a saved walk from a draft; later walks move up one number (audited with the reason).
+
+    Raises
+    ------
+    Conflict, NotFound, InputError
+    """
+    code = validate_correction_reason(reason)
+    with db.session() as session:
+        row, trial_row = _draft_trial(session, assessment_id, number)
+        seconds = trial_row.seconds
+        row.trials.remove(trial_row)
+        session.flush()  # the removed walk's number is free before the others move up
+        for later in sorted((t for t in row.trials if t.number > number), key=lambda t: t.number):
+            later.number -= 1
+            session.flush()
+        write_audit(session, actor, "trial.remove", "assessment", row.id,
+                    {"trial": number, "reason": code, "seconds": seconds, "remaining": len(row.trials)})
+
+
+def discard_draft(db: Database, assessment_id: int, *, reason: str, actor: str = "system") -> None:
+    """Discard a draft that will not be finalised: its walks and STEADI answers are deleted.
+
+    The audit row keeps what was discarded (counts and the reason code). A
+    final assessment is never discarded; it changes only by an amendment.
+
+    Raises
+    ------
+    Conflict, NotFound, InputError
+    """
+    code = validate_correction_reason(reason)
+    with db.session() as session:
+        row = _draft(session, assessment_id)
+        lineage_id, patient_id, walks = row.lineage_id, row.patient_id, len(row.trials)
+        session.delete(row)
+        session.flush()
+        others = session.scalar(sa.select(sa.func.count()).where(AssessmentRow.lineage_id == lineage_id))
+        if not others:
+            session.execute(sa.delete(AssessmentLineage).where(AssessmentLineage.id == lineage_id))
+        write_audit(session, actor, "assessment.discard", "assessment", assessment_id,
+                    {"reason": code, "walks": walks, "patient_id": patient_id})
+
+
 def record_steadi(db: Database, assessment_id: int, raw_steadi: Mapping[str, Any], *, actor: str = "system") -> None:
     """Save (or replace) the STEADI answers of a draft.
 

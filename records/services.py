@@ -14,8 +14,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .assessments import (
+    CORRECTION_REASONS,
     amend_assessment,
     assessment_versions,
+    correct_trial_time,
+    discard_draft,
     due_for_reassessment,
     final_assessments,
     finalize_assessment,
@@ -27,6 +30,7 @@ from .assessments import (
     record_report_printed,
     record_steadi,
     record_trial,
+    remove_trial,
     start_assessment,
     stop_assessment,
     update_trial_observations,
@@ -108,4 +112,5 @@ __all__ = [
     "open_drafts", "record_assessment", "record_report_printed", "record_fall", "record_steadi", "record_trial",
     "save_model_version", "start_assessment", "stop_assessment", "update_patient",
     "clinic_scope", "due_for_reassessment", "patient_summaries", "update_trial_observations",
+    "CORRECTION_REASONS", "correct_trial_time", "discard_draft", "remove_trial",
 ]

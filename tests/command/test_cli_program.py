@@ -128,3 +128,44 @@ def test_every_cli_assessment_stores_no_looser_program_than_the_rule(capsys, db,
         database.dispose()
     never_looser(view, "community")
     assert printed["program_tier"] == view.program_tier
+
+
+def test_amend_writes_a_new_version_scored_again_and_keeps_the_old(capsys, db):
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "2.8", "--prior-falls", "0",
+                         "--walking-aid", "no", *CLEAR, "--json")
+    first = json.loads(out)
+    assert first["program_tier"] == "independent"
+    code, out, err = run(capsys, "amend", "--db", db, "--assessment", str(first["assessment_id"]),
+                         "--reason", "two falls were not asked", "--prior-falls", "2+", "--json")
+    assert code == 0, err
+    amended = json.loads(out)
+    assert amended["version"] == 2 and amended["supersedes_id"] == first["assessment_id"]
+    assert amended["program_tier"] == "supervised"
+    code, out, _ = run(capsys, "history", "--db", db, "--mrn", "M1", "--json")
+    (current,) = json.loads(out)
+    assert current["assessment_id"] == amended["assessment_id"] and current["version"] == 2
+    # the old version is still there, and cannot be amended again
+    before = _rows(db)
+    code, out, err = run(capsys, "amend", "--db", db, "--assessment", str(first["assessment_id"]),
+                         "--reason", "again", "--trial", "3.0")
+    assert code == 2 and err.count("\n") == 1 and "amended by" in err
+    assert _rows(db) == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ([], "nothing to amend"),
+        (["--trial", "abc"], "trial_1"),
+        (["--reason", "", "--trial", "3.0"], "reason"),
+        (["--trial", "3.0", "--assessment", "999"], "no assessment with id 999"),
+    ],
+)
+def test_bad_amend_is_one_line_exit_2_and_writes_nothing(capsys, db, extra, needle):
+    code, out, _ = run(capsys, "assess", "--db", db, "--mrn", "M1", "--trial", "2.8", "--json")
+    aid = json.loads(out)["assessment_id"]
+    before = _rows(db)
+    argv = ["amend", "--db", db, "--assessment", str(aid), "--reason", "fix"] + extra
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+    assert _rows(db) == before
