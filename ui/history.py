@@ -14,7 +14,7 @@ from assessment.errors import InputError
 from records import services
 
 from .common import RESULT_ID, patient_picker, percentile_text, show_error, words
-from .resources import actor, database
+from .resources import actor, database, fall_risk_model
 
 
 def mdc95_of(hist) -> tuple[float | None, str | None]:
@@ -79,9 +79,66 @@ def _fall_form(mrn: str) -> None:
             st.success("Fall recorded.")
 
 
+FLASH = "history_flash"
+PRIOR_FALLS = {None: "Not recorded", 0: "None", 1: "One", 2: "Two or more"}
+WALKING_AID = {None: "Not recorded", False: "No", True: "Yes"}
+
+
+def _amend_form(hist) -> None:
+    """Amend a final assessment: a new version, scored again; the old one is kept (see its versions)."""
+    with st.expander("Amend an assessment (a new version; the old one is kept)", icon=":material/edit:"):
+        options = {h.id: h for h in reversed(hist)}
+        chosen = options[st.selectbox(
+            "Assessment", list(options), key="amend_pick",
+            format_func=lambda i: f"{options[i].assessed_on.isoformat()} — "
+                                  f"{'no time' if options[i].mean_seconds is None else f'{options[i].mean_seconds:.2f} s'}"
+                                  f" (ID {i}, version {options[i].version})")]
+        with st.form(f"amend_{chosen.id}"):
+            trials = st.text_input(
+                "Timed walks, seconds (comma-separated; replaces all walks)",
+                value=", ".join(f"{t.seconds:g}" for t in chosen.trials), key=f"amend_trials_{chosen.id}")
+            c1, c2, c3 = st.columns(3)
+            when = c1.date_input("Assessment date", value=chosen.assessed_on, max_value=date.today(),
+                                 key=f"amend_date_{chosen.id}")
+            falls = c2.selectbox("Falls in the past 12 months", list(PRIOR_FALLS), format_func=PRIOR_FALLS.get,
+                                 index=list(PRIOR_FALLS).index(chosen.prior_falls), key=f"amend_falls_{chosen.id}")
+            aid = c3.selectbox("Uses a walking aid", list(WALKING_AID), format_func=WALKING_AID.get,
+                               index=list(WALKING_AID).index(chosen.walking_aid), key=f"amend_aid_{chosen.id}")
+            reason = st.text_input("Why is it amended? (required)", max_chars=500, key=f"amend_reason_{chosen.id}")
+            if not st.form_submit_button("Save the amendment", type="primary"):
+                return
+        changes = {}
+        typed = [p.strip() for p in trials.split(",") if p.strip()]
+        if typed != [f"{t.seconds:g}" for t in chosen.trials]:
+            changes["trials"] = typed
+        if when != chosen.assessed_on:
+            changes["assessed_on"] = when
+        if falls != chosen.prior_falls:
+            changes["prior_falls"] = falls
+        if aid != chosen.walking_aid:
+            changes["walking_aid"] = aid
+        if not changes:
+            st.error("Nothing was changed: correct a walk, the date, the falls or the walking aid first.")
+            return
+        from models import risk_function  # the model's imports are heavy: only when amending
+
+        model = fall_risk_model()
+        risk_fn = risk_function(model) if model is not None else None
+        try:
+            new = services.amend_assessment(database(), chosen.id, changes, reason=reason, risk_fn=risk_fn,
+                                            actor=actor())
+        except InputError as exc:
+            show_error(exc)
+            return
+        st.session_state[FLASH] = f"Saved as version {new.version} (assessment {new.id}); version {chosen.version} is kept."
+        st.rerun()
+
+
 def render() -> None:
     """The History page."""
     st.title("History")
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
     mrn = patient_picker("history", label="Patient")
     if not mrn:
         return
@@ -124,6 +181,9 @@ def render() -> None:
             if st.button("Open this result", key="history_open"):
                 st.session_state[RESULT_ID] = chosen.id
                 st.switch_page("ui/pages/result.py")
+
+    if hist:
+        _amend_form(hist)
     st.subheader("Falls reported at follow-up")
     if falls:
         st.dataframe([{"Date": f.occurred_on, "Injury": f.injury, "Notes": f.notes or "", "Reported by": f.reported_by}

@@ -77,7 +77,7 @@ def _go(step: str) -> None:
 
 
 def _reset() -> None:
-    for key in (STEP, DRAFT, PRETEST, LAST_LAP):
+    for key in (STEP, DRAFT, PRETEST, LAST_LAP, PENDING_TYPED):
         st.session_state.pop(key, None)
 
 
@@ -266,6 +266,44 @@ def _draft_view(*, leave_if_final: bool = False):
     return view
 
 
+PENDING_TYPED = "wizard_pending_typed"
+#: Typed times outside these bounds (seconds) are asked about before saving: a 3 m backward
+#: walk over 30 s is flagged by the gatekeeper too (assessment.inputs.Trial.flagged_slow).
+TYPED_PLAUSIBLE = (1.0, 30.0)
+
+
+def likely_intended(typed: float) -> float | None:
+    """The time a clinician probably meant when ``typed`` is implausible (a slipped decimal point), else None."""
+    low, high = TYPED_PLAUSIBLE
+    if typed > high and low <= typed / 10 <= high:
+        return round(typed / 10, 2)
+    if typed < low and low <= typed * 10 <= high:
+        return round(typed * 10, 2)
+    return None
+
+
+def _confirm_typed(draft_id: int, start: str) -> None:
+    """Ask about an implausible typed time: the likely intended value, the value as typed, or neither."""
+    typed = st.session_state.get(PENDING_TYPED)
+    if typed is None:
+        return
+    guess = likely_intended(typed)
+    st.warning(f"{typed:.2f} s is unusual for a 3 m walk. Did you mean {guess:.2f} s?", icon=":material/help:")
+    c1, c2, c3 = st.columns(3)
+    chosen = None
+    if c1.button(f"Save {guess:.2f} s", type="primary", key="typed_guess"):
+        chosen = guess
+    if c2.button(f"Save {typed:.2f} s as typed", key="typed_as_is"):
+        chosen = typed
+    if c3.button("Cancel", key="typed_cancel"):
+        st.session_state.pop(PENDING_TYPED)
+        st.rerun()
+    if chosen is not None:
+        st.session_state.pop(PENDING_TYPED)
+        if _save_trial(draft_id, {"seconds": chosen, "timing_source": "manual", "start": start}):
+            st.rerun()
+
+
 def _step_trials() -> None:
     draft_id = st.session_state[DRAFT]
     view = _draft_view(leave_if_final=True)
@@ -302,9 +340,12 @@ def _step_trials() -> None:
                                     format="%.2f", key="manual_seconds")
             if st.form_submit_button("Save typed time", type="primary"):
                 if typed is None:
-                    st.error("**seconds**: type the time in seconds, e.g. 4.25")
+                    st.error("Seconds: type the time in seconds, e.g. 4.25")
+                elif likely_intended(typed) is not None:
+                    st.session_state[PENDING_TYPED] = typed  # ask first (below)
                 elif _save_trial(draft_id, {"seconds": typed, "timing_source": "manual", "start": view.start}):
                     st.rerun()
+    _confirm_typed(draft_id, view.start)
     if view.trials:
         st.markdown("**Saved walks**")
         st.dataframe(
@@ -347,6 +388,7 @@ def _observations(draft_id: int, trial) -> str | None:
     steps = c4.number_input("Steps (optional)", min_value=0, value=trial.steps, step=1, key=keys["steps"])
     reason = st.text_input("If not valid: why?", value=trial.invalid_reason or "", max_chars=200,
                            key=keys["reason"], disabled=valid == "Yes")
+    _correct_walk(draft_id, trial)
     wanted = {"loss_of_balance": lob, "hands_on_assistance": hands, "valid": valid == "Yes",
               "invalid_reason": (reason.strip() or None) if valid == "No" else None, "steps": steps}
     changes = {k: v for k, v in wanted.items() if v != getattr(trial, k)}
@@ -365,6 +407,26 @@ def _observations(draft_id: int, trial) -> str | None:
         return f"Walk {n}: {exc.message} (not saved)."
     st.caption(f":material/check: Walk {n}: saved")
     return None
+
+
+def _correct_walk(draft_id: int, trial) -> None:
+    """Correct a saved walk's time, or remove the walk, with a reason (audited)."""
+    n = trial.number
+    with st.popover(f"Correct or remove walk {n}", icon=":material/edit:"):
+        why = st.selectbox("Why?", list(services.CORRECTION_REASONS), format_func=services.CORRECTION_REASONS.get,
+                           key=f"fix_reason_{draft_id}_{n}")
+        seconds = st.number_input("Corrected time, seconds", min_value=0.0, max_value=999.0, value=trial.seconds,
+                                  step=0.01, format="%.2f", key=f"fix_seconds_{draft_id}_{n}")
+        c1, c2 = st.columns(2)
+        try:
+            if c1.button("Save corrected time", key=f"fix_save_{draft_id}_{n}", type="primary"):
+                services.correct_trial_time(database(), draft_id, n, seconds, reason=why, actor=actor())
+                st.rerun()
+            if c2.button(f"Remove walk {n}", key=f"fix_remove_{draft_id}_{n}"):
+                services.remove_trial(database(), draft_id, n, reason=why, actor=actor())
+                st.rerun()
+        except InputError as exc:
+            show_error(exc)
 
 
 def _step_observations() -> None:
@@ -499,5 +561,23 @@ def render() -> None:
     if step != "patient":
         st.divider()
         if st.button("Leave this assessment (saved walks stay saved as a draft)", key="leave"):
+            _reset()
+            st.rerun()
+        if step in DRAFT_STEPS:
+            _discard(st.session_state[DRAFT])
+
+
+def _discard(draft_id: int) -> None:
+    """Discard the draft (its walks and STEADI answers), with a reason; audited."""
+    with st.popover("Discard this draft…", icon=":material/delete:"):
+        st.write("The draft and its saved walks are deleted. The audit trail keeps that it was discarded and why.")
+        why = st.selectbox("Why?", list(services.CORRECTION_REASONS), format_func=services.CORRECTION_REASONS.get,
+                           key="discard_reason")
+        if st.button("Discard the draft and its walks", key="discard_confirm", type="primary"):
+            try:
+                services.discard_draft(database(), draft_id, reason=why, actor=actor())
+            except InputError as exc:
+                show_error(exc)
+                return
             _reset()
             st.rerun()

@@ -229,3 +229,24 @@ def test_history_draws_the_populations_mdc_band_from_the_first_assessment(db, pa
     assert (bands[0]["low"].item(), bands[0]["high"].item()) == (pytest.approx(5.1 - mdc), pytest.approx(5.1 + mdc))
     assert '"rect"' in proto.spec
     assert any(f"MDC95 ({mdc:.2f} s" in c.value for c in at.caption)
+
+
+def test_history_amends_an_assessment_and_keeps_both_versions(db, assessed):
+    at = signed_in()
+    at.session_state["selected_mrn"] = "MRN001"
+    at.switch_page("ui/pages/history.py").run()
+    latest = assessed[-1]
+    assert at.selectbox(key="amend_pick").value == latest.id
+    at.text_input(key=f"amend_trials_{latest.id}").input("3.9, 4.1")
+    submit(at, f"amend_{latest.id}", "Save the amendment")
+    assert any("Why is it amended" in e.value or "reason" in e.value for e in at.error), [e.value for e in at.error]
+    assert len(services.history(db, "MRN001")) == 2 and services.history(db, "MRN001")[-1].version == 1
+    at.text_input(key=f"amend_reason_{latest.id}").input("second walk typed wrongly")
+    submit(at, f"amend_{latest.id}", "Save the amendment")
+    assert not at.exception
+    current = services.history(db, "MRN001")[-1]
+    assert current.version == 2 and current.mean_seconds == pytest.approx(4.0)
+    assert current.amendment_reason == "second walk typed wrongly"
+    versions = services.assessment_versions(db, current.id)
+    assert [v.version for v in versions] == [1, 2] and versions[0].superseded
+    assert list(at.dataframe[0].value["Version"]) == [1, 2]

@@ -77,7 +77,7 @@ def test_bad_typed_time_names_the_field_and_keeps_the_walks(db, patient):
     at = to_trials(signed_in(WIZARD), patient.mrn)
     draft_id = at.session_state["wizard_draft_id"]
     type_time(at, 4.0)
-    type_time(at, 0.2)  # below the plausibility limit
+    type_time(at, 0.05)  # below the plausibility limit, and no slipped decimal point
     assert any("trial_2" in e.value for e in at.error), [e.value for e in at.error]
     assert [t.seconds for t in services.get_assessment(db, draft_id).trials] == [4.0]
 
@@ -230,3 +230,36 @@ def test_a_tick_then_continue_is_never_lost_and_an_unsaved_entry_blocks_continue
     final = services.get_assessment(db, draft_id)
     assert final.program_tier == "supervised"
     assert any("Loss of balance" in r for r in final.program_reasons)
+
+
+def test_an_implausible_typed_time_asks_for_the_likely_value(db, patient):
+    at = to_trials(signed_in(WIZARD), patient.mrn)
+    draft_id = at.session_state["wizard_draft_id"]
+    type_time(at, 78.5)
+    assert services.get_assessment(db, draft_id).trials == ()  # nothing saved yet
+    assert any("Did you mean 7.85 s" in w.value for w in at.warning), [w.value for w in at.warning]
+    click(at, "typed_guess")
+    assert [t.seconds for t in services.get_assessment(db, draft_id).trials] == [7.85]
+    type_time(at, 45.0)
+    click(at, "typed_as_is")  # a genuinely slow walk can still be saved as typed
+    assert [t.seconds for t in services.get_assessment(db, draft_id).trials] == [7.85, 45.0]
+
+
+def test_a_walk_is_corrected_or_removed_and_a_draft_discarded(db, patient):
+    at = to_trials(signed_in(WIZARD), patient.mrn)
+    draft_id = at.session_state["wizard_draft_id"]
+    for seconds in (4.0, 6.0, 4.4):
+        type_time(at, seconds)
+    click(at, "trials_next")
+    at.number_input(key=f"fix_seconds_{draft_id}_2").set_value(4.6)
+    at.selectbox(key=f"fix_reason_{draft_id}_2").set_value("stopwatch_error")
+    click(at, f"fix_save_{draft_id}_2")
+    assert [(t.seconds, t.timing_source) for t in services.get_assessment(db, draft_id).trials][1] == (4.6, "manual")
+    click(at, f"fix_remove_{draft_id}_3")
+    assert [t.seconds for t in services.get_assessment(db, draft_id).trials] == [4.0, 4.6]
+    assert {a.action for a in services.list_audit(db, limit=50)} >= {"trial.correct", "trial.remove"}
+    at.selectbox(key="discard_reason").set_value("wrong_patient")
+    click(at, "discard_confirm")
+    assert services.open_drafts(db, patient.mrn) == []
+    assert "wizard_draft_id" not in at.session_state  # the wizard is back at the patient step
+    assert services.list_audit(db, action="assessment.discard")[0].detail["reason"] == "wrong_patient"
