@@ -603,6 +603,7 @@ CORRECTION_REASONS: dict[str, str] = {
     "wrong_walk": "Not a timed walk (a practice or a false start)",
     "test_not_done": "The test was not done after all",
     "other": "Another recording error",
+    "stop_undone": "The test was ended by mistake and goes on",
 }
 
 
@@ -734,6 +735,20 @@ def stop_assessment(db: Database, assessment_id: int, reason: str, *, actor: str
         row = _draft(session, assessment_id)
         row.stop_reason = stop.value
         write_audit(session, actor, "assessment.stop", "assessment", row.id, {"stop_reason": stop.value})
+
+
+def resume_assessment(db: Database, assessment_id: int, *, actor: str = "system") -> None:
+    """Undo a stop rule applied to a draft by mistake: the test can go on (audited).
+
+    Only a draft: once finalised, an assessment changes only by an amendment.
+    """
+    with db.session() as session:
+        row = _draft(session, assessment_id)
+        if row.stop_reason is None:
+            raise Conflict("assessment_id", f"assessment {row.id} was not stopped; nothing to undo")
+        before = row.stop_reason
+        row.stop_reason = None
+        write_audit(session, actor, "assessment.resume", "assessment", row.id, {"undone_stop_reason": before})
 
 
 def finalize_assessment(

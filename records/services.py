@@ -31,6 +31,7 @@ from .assessments import (
     record_steadi,
     record_trial,
     remove_trial,
+    resume_assessment,
     start_assessment,
     stop_assessment,
     update_trial_observations,
@@ -112,5 +113,5 @@ __all__ = [
     "open_drafts", "record_assessment", "record_report_printed", "record_fall", "record_steadi", "record_trial",
     "save_model_version", "start_assessment", "stop_assessment", "update_patient",
     "clinic_scope", "due_for_reassessment", "patient_summaries", "update_trial_observations",
-    "CORRECTION_REASONS", "correct_trial_time", "discard_draft", "remove_trial",
+    "CORRECTION_REASONS", "correct_trial_time", "discard_draft", "remove_trial", "resume_assessment",
 ]

@@ -4,7 +4,9 @@ Timing runs entirely in the browser with ``performance.now()`` between the
 Start and Stop taps (``pointerdown``, the earliest event of a touch), so
 network delay and server reruns never enter the measured time. On Stop the
 component sends one trigger value, ``lap`` = ``{"seconds": s, "id": n}``,
-to Python, where the page saves it as a trial at once. The displayed time is
+to Python, where the page saves it as a trial at once. "End test…" (a stop
+rule, set apart from Stop) sends ``end`` with the time being measured, so the
+page can keep that walk after the clinician confirms the reason. The displayed time is
 rounded to 0.01 s, like the stored trial.
 """
 
@@ -23,6 +25,9 @@ _HTML = """
     <button type="button" class="sw-reset" data-testid="sw-reset">Reset</button>
   </div>
   <div class="sw-note"></div>
+  <div class="sw-end-row">
+    <button type="button" class="sw-end" data-testid="sw-end">End test…</button>
+  </div>
 </div>
 """
 
@@ -40,6 +45,9 @@ _CSS = """
 .sw-reset { flex: 0.5 !important; background: #fff; color: #222; font-size: 1.25rem !important; }
 .sw-buttons button:disabled { opacity: 0.35; cursor: not-allowed; }
 .sw-note { margin-top: 0.5rem; min-height: 1.5rem; text-align: center; font-size: 1.1rem; }
+.sw-end-row { margin-top: 2.5rem; display: flex; justify-content: flex-end; }
+.sw-end { min-height: 3rem; min-width: 11rem; font-size: 1.2rem; font-weight: 600; border-radius: 0.75rem;
+  border: 2px dashed #555; background: #fff; color: #222; cursor: pointer; touch-action: manipulation; }
 """
 
 _JS = """
@@ -52,6 +60,7 @@ export default function (component) {
   const stop = root.querySelector('.sw-stop');
   const reset = root.querySelector('.sw-reset');
   const note = root.querySelector('.sw-note');
+  const end = root.querySelector('.sw-end');
   // Keep the timer on the DOM node: a rerun re-invokes this function and
   // must not reset a walk that is being timed.
   const s = root.__sw || (root.__sw = { t0: null, raf: null, lap: 0 });
@@ -88,6 +97,20 @@ export default function (component) {
     paint();
     setTriggerValue('lap', { seconds: seconds, id: s.lap + ':' + Math.round(performance.timeOrigin + performance.now()) });
   };
+  // "End test…" (a stop rule) keeps the time being measured: the walk is recorded, not discarded.
+  end.onclick = () => {
+    let seconds = null;
+    if (s.t0 !== null) {
+      seconds = Math.round((performance.now() - s.t0) / 10) / 100;
+      s.t0 = null;
+      if (s.raf) cancelAnimationFrame(s.raf);
+      display.textContent = seconds.toFixed(2) + ' s';
+    }
+    s.lap += 1;
+    note.textContent = 'Ending the test: confirm below.';
+    paint();
+    setTriggerValue('end', { seconds: seconds, id: s.lap + ':' + Math.round(performance.timeOrigin + performance.now()) });
+  };
   reset.onclick = () => {
     s.t0 = null;
     if (s.raf) cancelAnimationFrame(s.raf);
@@ -118,14 +141,22 @@ def stopwatch(*, key: str, disabled: bool = False, disabled_note: str = "", save
     Returns
     -------
     dict or None
-        ``{"seconds": float, "id": str}`` in the rerun that follows a Stop tap.
+        ``{"seconds": float, "id": str, "end": False}`` in the rerun that follows a Stop tap;
+        ``{"seconds": float or None, "id": str, "end": True}`` after "End test…" (the
+        time being measured when it was tapped, None when none was running).
     """
     result = _stopwatch(
         key=key,
         data={"disabled": disabled, "disabled_note": disabled_note, "saved_note": saved_note},
         on_lap_change=lambda: None,
+        on_end_change=lambda: None,
     )
     lap = getattr(result, "lap", None)
     if isinstance(lap, dict) and isinstance(lap.get("seconds"), (int, float)):
-        return {"seconds": float(lap["seconds"]), "id": str(lap.get("id"))}
+        return {"seconds": float(lap["seconds"]), "id": str(lap.get("id")), "end": False}
+    end = getattr(result, "end", None)
+    if isinstance(end, dict):
+        seconds = end.get("seconds")
+        return {"seconds": float(seconds) if isinstance(seconds, (int, float)) else None,
+                "id": "end-" + str(end.get("id")), "end": True}
     return None

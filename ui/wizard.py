@@ -62,12 +62,6 @@ GO_QUESTIONS = {
     "no_pain_or_dizziness_now": "Is the patient free of pain and dizziness right now?",
 }
 
-STOP_LABELS = {
-    StopReason.CANNOT_CONTINUE_SAFELY: "Stop: unsafe",
-    StopReason.NEEDS_HANDS_ON_HELP: "Stop: needs help",
-    StopReason.PAIN: "Stop: pain",
-    StopReason.DIZZINESS: "Stop: dizziness",
-}
 
 PRIOR_FALLS = {0: "None", 1: "One", 2: "Two or more"}
 
@@ -77,7 +71,7 @@ def _go(step: str) -> None:
 
 
 def _reset() -> None:
-    for key in (STEP, DRAFT, PRETEST, LAST_LAP, PENDING_TYPED):
+    for key in (STEP, DRAFT, PRETEST, LAST_LAP, PENDING_TYPED, PENDING_END, UNDO_END):
         st.session_state.pop(key, None)
 
 
@@ -199,43 +193,103 @@ def _step_script() -> None:
 
 
 def _step_practice() -> None:
-    pre = st.session_state.get(PRETEST) or {}
     st.subheader("Practice walk (not timed)")
     st.write("Let the patient walk the course once, backwards, with you guarding. Do not time it.")
     done = st.radio("Practice walk", ["Done", "Not done"], index=None, horizontal=True, key="practice_done")
     if st.button("Start the timed walks", type="primary", key="practice_next", disabled=done is None):
         try:
-            draft_id = services.start_assessment(
-                database(), pre["mrn"], assessed_on=pre["assessed_on"], start=pre["start"],
-                footwear=pre["footwear"], assistive_device=pre["assistive_device"],
-                safety_screen=pre["safety_screen"],
-                practice_walk_done=done == "Done", prior_falls=pre["prior_falls"],
-                walking_aid=pre["walking_aid"], actor=actor(),
-            )
+            _start_draft(practice_done=done == "Done")
         except InputError as exc:
             show_error(exc)
             return
-        st.session_state[DRAFT] = draft_id
-        st.session_state.pop(PRETEST, None)
         _go("trials")
         st.rerun()
+    st.divider()
+    if st.button("End test…", key="practice_end", icon=":material/front_hand:"):
+        st.session_state[PENDING_END] = {"seconds": None}
+        st.rerun()
+    _confirm_end(None, None)
 
 
-def _stop_rules(draft_id: int) -> None:
-    st.markdown("**Stop the test now** — one tap ends it safely:")
-    cols = st.columns(len(StopReason))
-    for col, reason in zip(cols, StopReason):
-        if col.button(STOP_LABELS[reason], key=f"stop_{reason.value}", icon=":material/front_hand:",
-                      width="stretch", type="primary", help=STOP_REASON_TEXT[reason]):
-            try:
-                services.stop_assessment(database(), draft_id, reason.value, actor=actor())
-                saved = services.get_assessment(database(), draft_id, actor=actor()).trials
-            except InputError as exc:
-                show_error(exc)
-                return
-            # Say what happened on the walks done so far (e.g. the hands-on help that stopped the test).
-            _go("observations" if saved else "review")
+def _start_draft(*, practice_done: bool) -> int:
+    """Create the draft from the pre-test answers (when the timed walks begin, or a stop on the practice walk)."""
+    pre = st.session_state.get(PRETEST) or {}
+    draft_id = services.start_assessment(
+        database(), pre["mrn"], assessed_on=pre["assessed_on"], start=pre["start"],
+        footwear=pre["footwear"], assistive_device=pre["assistive_device"],
+        safety_screen=pre["safety_screen"], practice_walk_done=practice_done, prior_falls=pre["prior_falls"],
+        walking_aid=pre["walking_aid"], actor=actor(),
+    )
+    st.session_state[DRAFT] = draft_id
+    st.session_state.pop(PRETEST, None)
+    return draft_id
+
+
+PENDING_END = "wizard_pending_end"  # {"seconds": float | None}: "End test…" tapped, not yet confirmed
+UNDO_END = "wizard_undo_end"  # {"draft": id, "trial": number | None}: a stop that can be undone until the next step
+
+
+def _confirm_end(draft_id: int | None, start: str | None) -> None:
+    """Ask why the test ends and confirm; keep the walk being timed as a recorded walk that does not count.
+
+    ``draft_id`` is None on the practice step (the draft is created to record the stop).
+    """
+    pending = st.session_state.get(PENDING_END)
+    if pending is None:
+        return
+    with st.container(border=True):
+        st.markdown("### End the test?")
+        seconds = pending.get("seconds")
+        if seconds is not None:
+            st.write(f"The walk being timed ({seconds:.2f} s) is kept as a recorded walk that does not count.")
+        reason = st.radio("Why does the test end?", list(StopReason), index=None,
+                          format_func=lambda r: STOP_REASON_TEXT[r], key="end_reason")
+        c1, c2 = st.columns(2)
+        if c2.button("Go back to the test", key="end_cancel", icon=":material/undo:"):
+            st.session_state.pop(PENDING_END)
             st.rerun()
+        if not c1.button("End the test", key="end_confirm", type="primary", disabled=reason is None,
+                         icon=":material/front_hand:"):
+            return
+    try:
+        if draft_id is None:
+            draft_id = _start_draft(practice_done=False)
+            start = services.get_assessment(database(), draft_id, actor=actor()).start
+        kept = None
+        if seconds is not None:
+            kept = services.record_trial(database(), draft_id, {
+                "seconds": seconds, "timing_source": "stopwatch", "start": start, "valid": False,
+                "invalid_reason": f"Test ended: {STOP_REASON_TEXT[reason]}"}, actor=actor()).number
+        services.stop_assessment(database(), draft_id, reason.value, actor=actor())
+        saved = services.get_assessment(database(), draft_id, actor=actor()).trials
+    except InputError as exc:
+        show_error(exc)
+        return
+    st.session_state.pop(PENDING_END)
+    st.session_state[UNDO_END] = {"draft": draft_id, "trial": kept, "reason": reason.value}
+    # Say what happened on the walks done so far (e.g. the hands-on help that stopped the test).
+    _go("observations" if saved else "review")
+    st.rerun()
+
+
+def _undo_end_offer(draft_id: int) -> None:
+    """On the step after a stop: say so, and offer to undo it (until the clinician moves on)."""
+    undo = st.session_state.get(UNDO_END)
+    if not undo or undo["draft"] != draft_id:
+        return
+    c1, c2 = st.columns([3, 1])
+    c1.warning(f"Test ended: {STOP_REASON_TEXT[StopReason(undo['reason'])]}.", icon=":material/front_hand:")
+    if c2.button("Undo: go on with the test", key="end_undo", icon=":material/undo:"):
+        try:
+            services.resume_assessment(database(), draft_id, actor=actor())
+            if undo["trial"] is not None:
+                services.remove_trial(database(), draft_id, undo["trial"], reason="stop_undone", actor=actor())
+        except InputError as exc:
+            show_error(exc)
+            return
+        st.session_state.pop(UNDO_END)
+        _go("trials")
+        st.rerun()
 
 
 def _save_trial(draft_id: int, raw: dict) -> bool:
@@ -312,8 +366,7 @@ def _step_trials() -> None:
     if view.stop_reason:
         _go("review")
         st.rerun()
-    _stop_rules(draft_id)
-    st.divider()
+    _confirm_end(draft_id, view.start)
     n = len(view.trials)
     full = n >= MAX_TIMED_TRIALS
     if n < DEFAULT_TIMED_TRIALS:
@@ -330,6 +383,10 @@ def _step_trials() -> None:
         disabled_note=f"{MAX_TIMED_TRIALS} walks recorded." if full else "",
         saved_note=(f"Walk {n} saved: {view.trials[-1].seconds:.2f} s" if n else ""),
     )
+    if lap is not None and lap["id"] != st.session_state.get(LAST_LAP) and lap["end"]:
+        st.session_state[LAST_LAP] = lap["id"]
+        st.session_state[PENDING_END] = {"seconds": lap["seconds"] if n < MAX_TIMED_TRIALS else None}
+        st.rerun()
     if lap is not None and lap["id"] != st.session_state.get(LAST_LAP):
         st.session_state[LAST_LAP] = lap["id"]
         if _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start}):
@@ -434,6 +491,7 @@ def _step_observations() -> None:
     view = _draft_view(leave_if_final=True)
     if view is None:
         return
+    _undo_end_offer(draft_id)
     st.subheader("What happened on each walk")
     st.caption("Tick what you saw: each answer is saved as you enter it. A walk that needed hands-on help "
                "cannot count. Nothing here changes the recorded times.")
@@ -447,6 +505,7 @@ def _step_observations() -> None:
         _go("trials")
         st.rerun()
     if c2.button("Continue to STEADI items", type="primary", key="obs_next", disabled=bool(unsaved)):
+        st.session_state.pop(UNDO_END, None)  # the stop can be undone only on the step right after it
         _go("steadi")
         st.rerun()
 
@@ -507,6 +566,7 @@ def _step_review() -> None:
     view = _draft_view()
     if view is None:
         return
+    _undo_end_offer(draft_id)
     st.subheader("Review and finalize")
     if view.stop_reason:
         st.warning(f"Test stopped: {STOP_REASON_TEXT[StopReason(view.stop_reason)]}. "

@@ -82,11 +82,46 @@ def test_bad_typed_time_names_the_field_and_keeps_the_walks(db, patient):
     assert [t.seconds for t in services.get_assessment(db, draft_id).trials] == [4.0]
 
 
-def test_stop_rule_ends_the_test_and_scores_what_was_done(db, patient):
+def end_test(at, seconds, reason):
+    """What the stopwatch's "End test…" sends (the time being measured), then the confirmation."""
+    at.session_state["wizard_pending_end"] = {"seconds": seconds}
+    at.run()
+    assert any(b.key == "end_confirm" and b.disabled for b in at.button)  # no reason chosen yet
+    at.radio(key="end_reason").set_value(reason).run()
+    click(at, "end_confirm")
+
+
+def test_stop_rule_asks_why_keeps_the_running_walk_and_can_be_undone(db, patient):
+    from assessment.protocol import StopReason
+
     at = to_trials(signed_in(WIZARD), patient.mrn)
     draft_id = at.session_state["wizard_draft_id"]
     type_time(at, 5.0)
-    click(at, "stop_dizziness")
+    at.session_state["wizard_pending_end"] = {"seconds": 3.2}
+    at.run()
+    click(at, "end_cancel")  # going back ends nothing
+    assert services.get_assessment(db, draft_id).stop_reason is None
+    end_test(at, 3.2, StopReason.PAIN)
+    view = services.get_assessment(db, draft_id)
+    assert view.stop_reason == "pain"
+    assert [(t.seconds, t.valid, t.invalid_reason) for t in view.trials] == [
+        (5.0, True, None), (3.2, False, "Test ended: Patient reports pain")]
+    assert at.session_state["wizard_step"] == "observations"
+    click(at, "end_undo")
+    view = services.get_assessment(db, draft_id)
+    assert view.stop_reason is None and [t.seconds for t in view.trials] == [5.0]
+    assert at.session_state["wizard_step"] == "trials"
+    actions = {a.action for a in services.list_audit(db, limit=50)}
+    assert {"assessment.stop", "assessment.resume", "trial.remove"} <= actions
+
+
+def test_stop_rule_ends_the_test_and_scores_what_was_done(db, patient):
+    from assessment.protocol import StopReason
+
+    at = to_trials(signed_in(WIZARD), patient.mrn)
+    draft_id = at.session_state["wizard_draft_id"]
+    type_time(at, 5.0)
+    end_test(at, None, StopReason.DIZZINESS)
     # the walks done so far can still be described, then the review
     assert at.session_state["wizard_step"] == "observations"
     assert services.get_assessment(db, draft_id).stop_reason == "dizziness"
@@ -102,6 +137,28 @@ def test_stop_rule_ends_the_test_and_scores_what_was_done(db, patient):
     final = services.get_assessment(db, draft_id)
     assert final.is_final and final.stop_reason == "dizziness"
     assert final.mean_seconds == pytest.approx(5.0)
+
+
+def test_the_test_can_end_on_the_practice_walk(db, patient):
+    from assessment.protocol import StopReason
+
+    at = signed_in(WIZARD)
+    at.selectbox(key="wizard_pick").set_value(patient.mrn).run()
+    click(at, "begin")
+    answer_safety(at)
+    for item in SETUP_CHECKLIST:
+        at.checkbox(key=f"chk_{item.key}").check()
+    at.run()
+    click(at, "setup_next")
+    click(at, "script_next")
+    click(at, "practice_end")
+    at.radio(key="end_reason").set_value(StopReason.CANNOT_CONTINUE_SAFELY).run()
+    click(at, "end_confirm")
+    assert at.session_state["wizard_step"] == "review"
+    (draft,) = services.open_drafts(db, patient.mrn)
+    assert draft.stop_reason == "cannot_continue_safely" and draft.trials == ()
+    click(at, "finalize")
+    assert services.history(db, patient.mrn)[-1].program_tier == "supervised"
 
 
 def test_no_go_safety_answer_blocks_the_test(db, patient):
