@@ -135,7 +135,7 @@ GUARDING = "The examiner walks beside/behind the patient for the whole walk, rea
 START_TIMING: dict[StartConvention, str] = {
     StartConvention.STANDING: (
         "Heels on the start line; start the timer on 'go', stop it when the patient "
-        "has crossed the 3 m line (Carter 2019 as described by clinical blogs)."
+        "has crossed the 3 m line (Carter 2019, as described in secondary sources: not verified in the original)."
     ),
     StartConvention.ROLLING: (
         "Patient starts 0.3–0.6 m before the start line; start the timer when they cross "

@@ -45,9 +45,47 @@ def require_admin(what: str = "this page") -> None:
         st.stop()
 
 
+#: Internal field names as the clinician knows them (the first matching prefix wins).
+FIELD_WORDS: tuple[tuple[str, str], ...] = (
+    ("safety_screen.", "Safety screen: "),
+    ("steadi.stay_independent.", "STEADI Stay Independent: "),
+    ("steadi.tug_seconds", "Timed Up and Go"),
+    ("steadi.chair_stand_count", "30-s chair stands"),
+    ("steadi.tandem_seconds", "Tandem stance"),
+    ("prior_falls", "Falls in the past 12 months"),
+    ("walking_aid", "Walking aid"),
+    ("assessed_on", "Assessment date"),
+    ("birth_date", "Birth date"),
+    ("given_name", "Given name"),
+    ("family_name", "Family name"),
+    ("mrn", "MRN"),
+    ("assistive_device", "Walking aid used on the test"),
+    ("stop_reason", "Stop rule"),
+    ("reason", "Reason"),
+)
+
+
+def field_words(field: str) -> str:
+    """An error's field in the clinician's words: ``trial_2.valid`` → ``Walk 2 (valid)``."""
+    import re
+
+    walk = re.fullmatch(r"trials?_(\d+)(?:\.(\w+))?", field)
+    if walk:
+        return f"Walk {walk.group(1)}" + (f" ({words(walk.group(2))})" if walk.group(2) else "")
+    for prefix, text in FIELD_WORDS:
+        if field == prefix or field.startswith(prefix):
+            rest = field[len(prefix):]
+            if prefix == "safety_screen." and rest:
+                from assessment.program import SAFETY_SCREEN_QUESTIONS
+
+                return text + SAFETY_SCREEN_QUESTIONS.get(rest, words(rest))
+            return text + (words(rest) if rest else "")
+    return words(field.replace(".", " ")).capitalize() if field else "Input"
+
+
 def show_error(exc: InputError) -> None:
-    """Show a records/assessment error naming the field at fault."""
-    st.error(f"**{exc.field}**: {exc.message}", icon=":material/error:")
+    """Show a records/assessment error naming the field at fault, in the clinician's words."""
+    st.error(f"{md_escape(field_words(exc.field))}: {md_escape(exc.message)}", icon=":material/error:")
 
 
 def patient_label(p) -> str:
