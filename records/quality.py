@@ -53,8 +53,6 @@ MIN_AGE = 65
 AT_RISK_CATEGORIES = ("moderate", "high")
 #: Columns of the EHR visit list.
 VISIT_COLUMNS = ("mrn", "date")
-#: Earliest period start accepted (same floor as assessment dates).
-_EARLIEST = date(1990, 1, 1)
 
 
 def at_risk(risk_category: str | None) -> bool:
@@ -145,14 +143,12 @@ def validate_measure(value: Any) -> str:
 
 
 def validate_period(period_from: Any, period_to: Any) -> tuple[date, date]:
-    """The reporting period: two dates YYYY-MM-DD from 1990 on, ``from`` not after ``to``.
+    """The reporting period: two dates YYYY-MM-DD from 1990-01-01 on, ``from`` not after ``to``.
 
     The end may lie in the future (a calendar year still running).
     """
     start = parse_date("from", period_from, date.max)
     end = parse_date("to", period_to, date.max)
-    if start < _EARLIEST:
-        raise InputError("from", f"{start} is before {_EARLIEST}; allowed: a date from {_EARLIEST} on")
     if end < start:
         raise InputError("to", f"{end} is before from ({start}); allowed: a date on or after from")
     return start, end
