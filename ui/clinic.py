@@ -101,10 +101,10 @@ def _quality_section(db, scope: str | None) -> None:
         show_error(exc)
         return
     q1, q2, q3, q4 = st.columns(4)
-    q1.metric("Denominator (65+, visit)", report.denominator)
+    q1.metric("Denominator", report.denominator, help="Patients 65 or older with a visit in the period.")
     q2.metric("Screened", report.numerator)
     q3.metric("Screening rate", "—" if report.rate is None else f"{report.rate:.0%}")
-    q4.metric("Plan-of-care rate", "—" if report.plan_rate is None else f"{report.plan_rate:.0%}",
+    q4.metric("Plan of care", "—" if report.plan_rate is None else f"{report.plan_rate:.0%}",
               help=f"{report.plan_numerator} of {report.plan_denominator} patients screened at risk.")
     rows = not_screened_rows(report)
     if rows:

@@ -159,7 +159,7 @@ def _export_section(db) -> None:
         return
     if is_placeholder_base(base):
         st.warning("STEPBACK_FHIR_BASE is not set: codes and MRNs use the placeholder base "
-                   f"{base}. Set it to a URL this clinic owns before sending FHIR to an EHR.", icon=":material/warning:")
+                   f"`{base}`. Set it to a URL this clinic owns before sending FHIR to an EHR.", icon=":material/warning:")
     mrn = patient_picker("fhir", label="Patient")
     if mrn:
         st.download_button(
