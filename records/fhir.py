@@ -45,7 +45,6 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,8 +71,6 @@ from .views import AssessmentView, PatientView
 
 #: FHIR release the resources follow (validated by an R4 validator in the tests).
 FHIR_VERSION = "4.0.1"
-#: Release of the Python models that check each resource (fhir.resources.R4B).
-MODEL_RELEASE = "4.3.0"
 #: Setting: the deployment's canonical base URL for StepBack's code systems and identifiers.
 FHIR_BASE_ENV = "STEPBACK_FHIR_BASE"
 #: Placeholder base (``.example`` is reserved, RFC 2606); a deployment sets its own.
