@@ -603,15 +603,26 @@ def cmd_user(args) -> int:
 def cmd_import(args) -> int:
     from records.exchange import ImportRejected, import_csv
 
-    from models import risk_function
-
+    if bool(args.csv) == bool(args.fhir):
+        raise CommandError("--csv FILE or --fhir FILE: exactly one is required", "stepback import")
     db = _open_db(args)
     try:
-        summary = import_csv(db, args.csv, actor=_actor(args), risk_fn=risk_function(_active_model(db)))
+        if args.fhir:
+            from records.fhir import import_fhir
+
+            summary = import_fhir(db, args.fhir, actor=_actor(args))
+        else:
+            from models import risk_function
+
+            summary = import_csv(db, args.csv, actor=_actor(args), risk_fn=risk_function(_active_model(db)))
     except ImportRejected as err:
         print(f"stepback import: error: {err.field}: {err.message}", file=sys.stderr)
         print(err.report(), file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.fhir:
+        print(f"Imported {summary.rows} FHIR patients: {summary.patients_added} new, "
+              f"{summary.patients_existing} already present.")
+        return EXIT_OK
     print(f"Imported {summary.rows} rows: {summary.patients_added} new patients, "
           f"{summary.assessments_added} new assessments, {summary.assessments_skipped} already present.")
     return EXIT_OK
@@ -619,6 +630,20 @@ def cmd_import(args) -> int:
 
 def cmd_export(args) -> int:
     db = _open_db(args)
+    if args.fhir_bulk:
+        if not args.out_dir or args.fhir or args.csv or args.mrn or args.out:
+            raise CommandError("--fhir-bulk: takes --out-dir DIR only", "stepback export")
+        from records.fhir import export_bulk
+
+        from records.validation import SYSTEM_ACTOR
+
+        # The local command line acts as `system` (as `user add` does); --clinician must name an administrator.
+        written = export_bulk(db, args.out_dir, actor=getattr(args, "clinician", None) or SYSTEM_ACTOR)
+        counts = ", ".join(f"{sum(1 for _ in open(p, encoding='utf-8'))} {kind}" for kind, p in written.items())
+        print(f"Wrote FHIR R4 Bulk Data NDJSON to {args.out_dir}: {counts}")
+        return EXIT_OK
+    if args.out_dir:
+        raise CommandError("--out-dir: only with --fhir-bulk", "stepback export")
     if args.fhir:
         if not args.mrn or not args.out:
             raise CommandError("--mrn and --out: required with --fhir", "stepback export")
@@ -627,7 +652,7 @@ def cmd_export(args) -> int:
         from records.fhir import export_fhir
 
         n = export_fhir(db, args.mrn, args.out, actor=_actor(args))
-        print(f"Wrote a FHIR R4B Bundle of {n} resources for {args.mrn} to {args.out}")
+        print(f"Wrote a FHIR R4 Bundle of {n} resources for {args.mrn} to {args.out}")
         return EXIT_OK
     if not args.csv:
         raise CommandError("--csv FILE or --fhir --mrn MRN --out FILE.json: one is required", "stepback export")
@@ -635,6 +660,43 @@ def cmd_export(args) -> int:
 
     summary = export_csv(db, args.csv, actor=_actor(args))
     print(f"Exported {summary.patients} patients and {summary.assessments} assessments to {args.csv}")
+    return EXIT_OK
+
+
+def cmd_quality(args) -> int:
+    from records.quality import falls_screening, read_visits, validate_measure, validate_period
+
+    try:
+        measure = validate_measure(args.measure)
+        start, end = validate_period(args.date_from, args.date_to)
+    except InputError as err:  # name the options as typed
+        raise InputError(f"--{err.field}", err.message) from None
+    if args.out and Path(args.out).suffix.lower() != ".pdf":
+        raise InputError("--out", f"{args.out}: allowed: a file name ending in .pdf")
+    visits = read_visits(args.visits) if args.visits else []
+    report = falls_screening(_open_db(args), period_from=start, period_to=end, visits=visits, clinic=args.clinic,
+                             measure=measure, actor=_actor(args))
+    if args.out:
+        from reports.quality import build_quality_pdf
+
+        pdf = build_quality_pdf(report)
+        out = Path(args.out)
+        tmp = out.with_name(f".{out.name}.part")
+        tmp.write_bytes(pdf)
+        tmp.replace(out)
+    if args.json:
+        _print_json(report.to_json())
+        return EXIT_OK
+    print(f"CMS139 falls screening {start} to {end}: {report.numerator} of {report.denominator} patients screened "
+          f"({_fmt(report.rate, '.0%')}); {len(report.not_screened)} not yet screened.")
+    print(f"Plan of care (MIPS #155): {report.plan_numerator} of {report.plan_denominator} at-risk patients "
+          f"with a documented program ({_fmt(report.plan_rate, '.0%')}).")
+    for u in report.not_screened:
+        print(f"  not screened: {u.mrn:<12} {u.name}  (last visit {u.last_visit})")
+    if report.unknown_visit_mrns:
+        print(f"{len(report.unknown_visit_mrns)} visit-list MRN(s) are not StepBack patients here; not counted.")
+    if args.out:
+        print(f"Wrote {args.out}")
     return EXIT_OK
 
 
@@ -777,15 +839,27 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_user)
 
-    p = sub.add_parser("import", parents=[db_parent], help="import patients and past assessments from CSV")
-    p.add_argument("--csv", required=True, metavar="FILE", help="the CSV to import (the columns export writes)")
+    p = sub.add_parser("import", parents=[db_parent], help="import patients and past assessments (CSV) or patients (FHIR)")
+    p.add_argument("--csv", metavar="FILE", help="the CSV to import (the columns export writes)")
+    p.add_argument("--fhir", metavar="FILE", help="a FHIR Bundle or NDJSON of Patient resources (an EHR export)")
     p.set_defaults(func=cmd_import)
-    p = sub.add_parser("export", parents=[db_parent], help="export to CSV, or one patient to FHIR")
+    p = sub.add_parser("export", parents=[db_parent], help="export to CSV, one patient to FHIR, or the clinic as FHIR NDJSON")
     p.add_argument("--csv", metavar="FILE", help="write every patient and assessment to this CSV")
     p.add_argument("--fhir", action="store_true", help="write one patient as a FHIR Bundle (JSON)")
     p.add_argument("--mrn", help="with --fhir: the patient")
     p.add_argument("--out", metavar="FILE.json", help="with --fhir: where to write the Bundle")
+    p.add_argument("--fhir-bulk", action="store_true", help="admin: every patient as FHIR Bulk Data NDJSON files")
+    p.add_argument("--out-dir", metavar="DIR", help="with --fhir-bulk: the folder for Patient/Observation/RiskAssessment.ndjson")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("quality", parents=[db_parent], help="quality measures: CMS139 falls screening, plan of care")
+    p.add_argument("--measure", required=True, metavar="MEASURE", help="cms139")
+    p.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first day of the period, YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last day of the period, YYYY-MM-DD")
+    p.add_argument("--visits", metavar="FILE.csv", help="the EHR visit list, columns mrn,date")
+    p.add_argument("--clinic", metavar="NAME", help="only this clinic's patients (default: every patient)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--out", metavar="FILE.pdf", help="also write the PDF report (who is not yet screened)")
+    p.set_defaults(func=cmd_quality)
     p = sub.add_parser("backup", parents=[db_parent], help="consistent copy of the SQLite database, safe while the app runs")
     p.add_argument("--out", required=True, metavar="FILE", help="the backup file to write")
     p.set_defaults(func=cmd_backup)

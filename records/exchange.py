@@ -141,23 +141,28 @@ def unneutralise(text: str) -> str:
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One bad cell: CSV ``line`` (the header is line 1, as a spreadsheet numbers rows)."""
+    """One bad cell: CSV ``line`` (the header is line 1, as a spreadsheet numbers rows).
+
+    ``unit`` names what ``line`` counts: ``line`` (CSV, NDJSON) or ``entry``
+    (the entries of a FHIR Bundle, from 1).
+    """
 
     line: int
     field: str
     reason: str
+    unit: str = "line"
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.reason}"
+        return f"{self.unit} {self.line}: {self.field}: {self.reason}"
 
 
 class ImportRejected(InputError):
     """The file had bad rows; nothing was imported. ``problems`` lists every one."""
 
-    def __init__(self, problems: Iterable[RowProblem]) -> None:
+    def __init__(self, problems: Iterable[RowProblem], source: str = "csv") -> None:
         self.problems = tuple(problems)
         lines = len({p.line for p in self.problems})
-        super().__init__("csv", f"{lines} bad row(s), nothing imported")
+        super().__init__(source, f"{lines} bad row(s), nothing imported")
 
     def report(self) -> str:
         """Every problem, one per line (for stderr)."""
@@ -448,20 +453,28 @@ def _stored_keys(session: Session, patient_id: int, mrn: str) -> set[tuple]:
     return {assessment_key(mrn, r.assessed_on, r.trials) for r in rows}
 
 
-def _plan(session: Session, frame: pd.DataFrame) -> _Plan:
+#: One row to import: (line, text cells by column, extra stored patient fields already validated).
+ImportRow = tuple[int, Mapping[str, str], Mapping[str, Any]]
+
+
+def _csv_rows(frame: pd.DataFrame) -> Iterable[ImportRow]:
+    for index, raw_cells in enumerate(frame.to_dict(orient="records")):
+        yield index + 2, _cells(raw_cells), {}
+
+
+def _plan(session: Session, rows: Iterable[ImportRow], unit: str = "line") -> _Plan:
     """Check every row (reads only); collect the problems and what to write."""
     plan = _Plan()
     stored: dict[str, Patient | None] = {}
     keys: dict[str, set[tuple]] = {}
     file_patients: dict[str, tuple[int, dict[str, Any]]] = {}
-    for index, raw_cells in enumerate(frame.to_dict(orient="records")):
-        line = index + 2
-        cells = _cells(raw_cells)
+    for line, cells, extra in rows:
         try:
             fields = validate_patient_fields({c: (cells.get(c) or None) if c == "sex" else cells.get(c, "") for c in PATIENT_COLUMNS})
         except InputError as err:
-            plan.problems.append(RowProblem(line, err.field, err.message))
+            plan.problems.append(RowProblem(line, err.field, err.message, unit))
             continue
+        fields.update(extra)
         mrn = fields["mrn"]
         if mrn not in stored:
             stored[mrn] = session.scalar(sa.select(Patient).where(Patient.mrn == mrn))
@@ -473,7 +486,7 @@ def _plan(session: Session, frame: pd.DataFrame) -> _Plan:
                 where = "the stored patient" if row is not None else f"line {file_patients[mrn][0]}"
                 plan.problems.append(RowProblem(
                     line, differs, f"differs from {where} with MRN {mrn}; allowed: the same patient details on every row "
-                    "(update the patient first to change them)",
+                    "(update the patient first to change them)", unit,
                 ))
                 continue
         elif row is None:
@@ -512,7 +525,7 @@ def _plan(session: Session, frame: pd.DataFrame) -> _Plan:
     return plan
 
 
-def _write(session: Session, plan: _Plan, actor: str, risk_fn: RiskFn | None) -> None:
+def _write(session: Session, plan: _Plan, actor: str, risk_fn: RiskFn | None, source: str = "csv") -> None:
     stamp = now()
     patients: dict[str, Patient] = {}
     for mrn, fields in plan.new_patients.items():
@@ -523,7 +536,7 @@ def _write(session: Session, plan: _Plan, actor: str, risk_fn: RiskFn | None) ->
         session.add(row)
         session.flush()
         patients[mrn] = row
-        write_audit(session, actor, "patient.import_csv", "patient", row.id, {"population": row.population})
+        write_audit(session, actor, f"patient.import_{source}", "patient", row.id, {"population": row.population})
     # Oldest first per patient, so each assessment's change is against the one before it.
     for item in sorted(plan.assessments, key=lambda a: (a.mrn, a.valid.assessed_on, a.line)):
         patient = patients.get(item.mrn) or session.scalars(sa.select(Patient).where(Patient.mrn == item.mrn)).one()
@@ -576,24 +589,58 @@ def import_csv(db: Database, path: str | os.PathLike, *, actor: str, risk_fn: Ri
     if problems:
         _audit_rejected(db, actor, len(frame), problems)
         raise ImportRejected(problems)
+    return import_patient_rows(db, list(_csv_rows(frame)), actor=actor, risk_fn=risk_fn)
+
+
+def import_patient_rows(
+    db: Database, rows: list[ImportRow], *, actor: str, source: str = "csv", unit: str = "line",
+    risk_fn: RiskFn | None = None,
+) -> ImportSummary:
+    """Check every row, then write them all in one transaction, or nothing.
+
+    The one import path of CSV and FHIR: the same patient checks, the same
+    idempotence (a patient is its MRN) and the same row report.
+
+    Parameters
+    ----------
+    db : Database
+    rows : list of (line, cells, extra)
+        ``cells`` by CSV column name (:func:`csv_columns`); ``extra`` holds
+        further patient fields, already validated, stored with a new patient.
+    actor : str
+        A validated username.
+    source : str
+        ``csv`` or ``fhir``: names the audit actions (``patient.import_<source>``,
+        ``exchange.import_<source>``) and the rejection's field.
+    unit : str
+        What ``line`` counts, for the row report (``line`` or ``entry``).
+    risk_fn : callable, optional
+        The active model: every imported assessment is scored again with it
+        (see :func:`import_csv`).
+
+    Raises
+    ------
+    ImportRejected
+        Listing every bad row; nothing was written.
+    """
     with db.session() as session:
-        plan = _plan(session, frame)
+        plan = _plan(session, rows, unit)
         if not plan.problems:
-            _write(session, plan, actor, risk_fn)
+            _write(session, plan, actor, risk_fn, source)
             summary = ImportSummary(
-                rows=len(frame),
+                rows=len(rows),
                 patients_added=len(plan.new_patients),
                 patients_existing=len(plan.existing_patients),
                 assessments_added=len(plan.assessments),
                 assessments_skipped=plan.skipped,
             )
             write_audit(
-                session, actor, "exchange.import_csv", "patient", None,
+                session, actor, f"exchange.import_{source}", "patient", None,
                 {k: getattr(summary, k) for k in ("rows", "patients_added", "patients_existing", "assessments_added", "assessments_skipped")},
             )
             return summary
-    _audit_rejected(db, actor, len(frame), plan.problems)
-    raise ImportRejected(plan.problems)
+    _audit_rejected(db, actor, len(rows), plan.problems)
+    raise ImportRejected(plan.problems, source)
 
 
 def _audit_rejected(db: Database, actor: str, rows: int, problems: list[RowProblem]) -> None:

@@ -1,4 +1,5 @@
-"""Clinic: who is due for (re)assessment, the risk mix, batch printing of reports.
+"""Clinic: who is due for (re)assessment, the risk mix, batch printing of reports,
+and the falls-screening quality report (CMS139, plan of care) for the clinic.
 
 "Due" comes from one records query over the clinic's patients (each
 patient's latest final assessment and the reassessment date stored with
@@ -16,6 +17,8 @@ import streamlit as st
 
 from assessment.errors import InputError
 from records import services
+from records.quality import falls_screening, read_visits
+from reports.quality import build_quality_pdf
 
 from . import flow
 from .common import show_error, words
@@ -73,6 +76,51 @@ def _batch_print(rows: list[dict]) -> None:
                        mime="application/zip", type="primary", key="dl_zip")
 
 
+def not_screened_rows(report) -> list[dict]:
+    """One row per patient of the denominator not yet screened (shown with st.dataframe: plain text)."""
+    return [{"MRN": u.mrn, "Name": u.name, "Born": u.birth_date, "Age": u.age, "Last visit": u.last_visit}
+            for u in report.not_screened]
+
+
+def _quality_section(db, scope: str | None) -> None:
+    st.subheader("Falls screening quality (CMS139)")
+    st.caption("Patients 65 or older on the first day with a visit in the period (a StepBack assessment, or a row "
+               "of the EHR visit list); screened: a completed assessment in the period. Plan of care (MIPS #155): "
+               "patients screened at risk whose report with the program was printed.")
+    today = date.today()
+    c1, c2 = st.columns(2)
+    start = c1.date_input("From", value=date(today.year, 1, 1), key="quality_from")
+    end = c2.date_input("To", value=today, key="quality_to")
+    visits_file = st.file_uploader("EHR visit list (optional CSV, columns mrn,date)", type=["csv"], key="quality_visits")
+    if not st.button("Compute the quality report", key="quality_run", icon=":material/fact_check:"):
+        return
+    try:
+        visits = read_visits(data=visits_file.getvalue()) if visits_file is not None else []
+        report = falls_screening(db, period_from=start, period_to=end, visits=visits, clinic=scope, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    q1, q2, q3, q4 = st.columns(4)
+    q1.metric("Denominator", report.denominator, help="Patients 65 or older with a visit in the period.")
+    q2.metric("Screened", report.numerator)
+    q3.metric("Screening rate", "—" if report.rate is None else f"{report.rate:.0%}")
+    q4.metric("Plan of care", "—" if report.plan_rate is None else f"{report.plan_rate:.0%}",
+              help=f"{report.plan_numerator} of {report.plan_denominator} patients screened at risk.")
+    rows = not_screened_rows(report)
+    if rows:
+        st.write(f"Not yet screened: {len(rows)}")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="quality_not_screened")
+    else:
+        st.write("Every patient in the denominator was screened.")
+    if report.plan_missing:
+        st.text("Screened at risk without a printed program: " + ", ".join(report.plan_missing))
+    if report.unknown_visit_mrns:
+        st.caption(f"{len(report.unknown_visit_mrns)} MRN(s) of the visit list are not patients here; not counted.")
+    st.download_button("Download the quality report (PDF)", build_quality_pdf(report),
+                       file_name=f"stepback-cms139-{report.period_from}-{report.period_to}.pdf",
+                       mime="application/pdf", key="quality_pdf", icon=":material/download:", on_click="ignore")
+
+
 def render() -> None:
     """The Clinic page."""
     st.title("Clinic")
@@ -123,3 +171,4 @@ def render() -> None:
             show_error(exc)
             return
         _batch_print(rows)
+    _quality_section(db, scope)

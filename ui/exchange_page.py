@@ -1,5 +1,7 @@
-"""Data: CSV import (all rows or none, with a row report), CSV export, one
-patient's FHIR export, and (administrators) a database backup download.
+"""Data: CSV import (all rows or none, with a row report), FHIR patient import
+from an EHR export (the same rules), CSV export, one patient's FHIR R4 export,
+and (administrators) the whole clinic as FHIR Bulk Data NDJSON and a database
+backup download.
 
 Exports run when their download button is clicked (deferred downloads), so
 each audit row is written at the moment of the export. Files pass through
@@ -10,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import io
 import re
 import tempfile
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +25,7 @@ from assessment.errors import InputError
 from records import services
 from records.backup import backup
 from records.exchange import ImportRejected
-from records.fhir import fhir_bundle
+from records.fhir import bulk_resources, fhir_base, fhir_bundle, import_fhir, is_placeholder_base, iter_ndjson
 
 from .common import patient_picker, show_error
 from .resources import actor, database, fall_risk_model, is_admin
@@ -53,6 +57,27 @@ def import_bytes(db, data: bytes, *, actor: str, model=None):
         Path(name).unlink(missing_ok=True)
 
 
+def import_fhir_bytes(db, data: bytes, name: str, *, actor: str):
+    """Import an uploaded FHIR Bundle (``.json``) or NDJSON file through a temporary file (deleted afterwards)."""
+    suffix = ".ndjson" if name.lower().endswith(".ndjson") else ".json"
+    handle, path = tempfile.mkstemp(prefix="stepback-fhir-import-", suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        return import_fhir(db, path, actor=actor)
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def bulk_zip_bytes(db, *, actor: str) -> bytes:
+    """The whole clinic as FHIR Bulk Data: one ``<Type>.ndjson`` per resource type, in a ZIP (in memory)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for kind, resources in bulk_resources(db, actor=actor).items():
+            zf.writestr(f"{kind}.ndjson", "".join(iter_ndjson(resources)))
+    return buffer.getvalue()
+
+
 def export_csv_bytes(db, *, actor: str) -> bytes:
     """Every patient and final assessment as the import CSV (via a temporary file)."""
     with tempfile.TemporaryDirectory(prefix="stepback-export-") as folder:
@@ -62,7 +87,7 @@ def export_csv_bytes(db, *, actor: str) -> bytes:
 
 
 def fhir_bytes(db, mrn: str, *, actor: str) -> bytes:
-    """One patient's FHIR R4(B) Bundle as JSON."""
+    """One patient's FHIR R4 Bundle as JSON."""
     return json.dumps(fhir_bundle(db, mrn, actor=actor), ensure_ascii=False, indent=2).encode("utf-8")
 
 
@@ -103,6 +128,27 @@ def _import_section(db) -> None:
         st.rerun()
 
 
+def _fhir_import_section(db) -> None:
+    st.subheader("Import patients from the EHR (FHIR)")
+    st.caption("A FHIR Bundle (.json) or NDJSON of Patient resources (e.g. a Bulk Data Patient.ndjson). "
+               "The same rules as the CSV import: all patients or none, every problem listed, nothing added twice.")
+    uploaded = st.file_uploader("FHIR file", type=["json", "ndjson"], key="fhir_import_file")
+    if st.button("Import patients", key="fhir_import_run", disabled=uploaded is None, icon=":material/upload:"):
+        try:
+            summary = import_fhir_bytes(db, uploaded.getvalue(), uploaded.name, actor=actor())
+        except ImportRejected as exc:
+            st.error(f"Nothing imported: {exc.message}. Fix these and import the file again.", icon=":material/error:")
+            st.dataframe([{"Where": f"{p.unit} {p.line}", "Field": p.field, "Reason": p.reason} for p in exc.problems],
+                         hide_index=True, width="stretch")
+            return
+        except InputError as exc:
+            show_error(exc)
+            return
+        st.session_state[FLASH] = (f"Imported {summary.rows} FHIR patients: {summary.patients_added} new, "
+                                   f"{summary.patients_existing} already stored.")
+        st.rerun()
+
+
 def _export_section(db) -> None:
     st.subheader("Export")
     username = actor()
@@ -112,7 +158,15 @@ def _export_section(db) -> None:
         icon=":material/download:", on_click="ignore",
     )
     st.caption("The same columns the import reads; each export is recorded in the audit trail.")
-    st.markdown("**One patient as FHIR R4B (JSON)**")
+    st.markdown("**One patient as FHIR R4 (JSON)**")
+    try:
+        base = fhir_base()
+    except InputError as exc:
+        show_error(exc)
+        return
+    if is_placeholder_base(base):
+        st.warning("STEPBACK_FHIR_BASE is not set: codes and MRNs use the placeholder base "
+                   f"`{base}`. Set it to a URL this clinic owns before sending FHIR to an EHR.", icon=":material/warning:")
     mrn = patient_picker("fhir", label="Patient")
     if mrn:
         st.download_button(
@@ -120,6 +174,18 @@ def _export_section(db) -> None:
             file_name=f"stepback-fhir-{safe_file_part(mrn)}.json", mime="application/fhir+json", key="export_fhir",
             icon=":material/download:", on_click="ignore",
         )
+
+
+def _bulk_section(db) -> None:
+    st.subheader("Whole clinic as FHIR Bulk Data (administrators)")
+    username = actor()
+    st.download_button(
+        "Download FHIR NDJSON (ZIP)", data=lambda: bulk_zip_bytes(db, actor=username),
+        file_name=f"stepback-bulk-fhir-{date.today().isoformat()}.zip", mime="application/zip",
+        key="export_fhir_bulk", icon=":material/download:", on_click="ignore",
+    )
+    st.caption("Patient.ndjson, Observation.ndjson and RiskAssessment.ndjson, one resource a line, for a data "
+               "warehouse. Every patient and current final assessment; the export is recorded in the audit trail.")
 
 
 def _backup_section(db) -> None:
@@ -144,6 +210,8 @@ def render() -> None:
         st.success(st.session_state.pop(FLASH), icon=":material/check:")
     db = database()
     _import_section(db)
+    _fhir_import_section(db)
     _export_section(db)
     if is_admin():
+        _bulk_section(db)
         _backup_section(db)

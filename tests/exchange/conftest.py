@@ -87,7 +87,13 @@ def other_db(tmp_path):
     database.dispose()
 
 
+#: The later visit of M1: the "model" gives it no probability (as for a population without one).
+UNSCORED_ON = date(2024, 6, 4)
+
+
 def _risk(valid, result, extras):
+    if valid.assessed_on == UNSCORED_ON or result.mean_seconds is None:  # as the real model: no time, no risk
+        return None
     return {"probability": 0.3125, "probability_low": 0.2, "probability_high": 0.45,
             "risk_category": "moderate", "model_version": "evidence-1"}
 
@@ -124,7 +130,8 @@ def filled_db(db):
         "walking_aid": True,
     }
     svc.record_assessment(db, "M1", full, risk_fn=_risk, actor="alice")
-    # Every final assessment is scored by the same "model", as an import scores them again.
+    # Every final assessment goes through the same "model" (which leaves the later M1 visit unscored),
+    # as an import scores them again.
     later, _ = svc.record_assessment(db, "M1", {"trials": [5.0, 5.5], "assessed_on": date(2024, 6, 4), "start": "rolling"},
                                      risk_fn=_risk, actor="alice")
     svc.amend_assessment(db, later.id, {"trials": [5.0, 5.25]}, reason="typo", risk_fn=_risk, actor="alice")

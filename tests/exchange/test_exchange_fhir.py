@@ -1,4 +1,4 @@
-"""FHIR R4(B) export: a Bundle that fhir.resources parses back, with the agreed codes."""
+"""FHIR R4 export: a Bundle that fhir.resources parses back, with the agreed codes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from records import NotFound, fhir
 from records import services as svc
@@ -28,11 +29,12 @@ def test_bundle_parses_back_with_the_r4b_models(filled_db, tmp_path):
     assert bundle.type == "collection" and len(bundle.entry) == count
     patient = bundle.entry[0].resource
     assert isinstance(patient, Patient)
-    assert patient.identifier[0].value == "M1" and patient.identifier[0].system == fhir.MRN_SYSTEM
+    assert patient.identifier[0].value == "M1" and patient.identifier[0].system == fhir.mrn_system(fhir.DEFAULT_FHIR_BASE)
     assert patient.name[0].given == ["=Ada"] and patient.gender == "female" and str(patient.birthDate) == "1950-03-04"
-    for entry in bundle.entry[1:]:  # every observation also validates on its own and points at the patient
-        observation = Observation.model_validate(entry.resource.model_dump(mode="json"))
-        assert observation.subject.reference == bundle.entry[0].fullUrl
+    for entry in bundle.entry[1:]:  # every resource also validates on its own and points at the patient
+        model = {"Observation": Observation, "RiskAssessment": RiskAssessment}[entry.resource.get_resource_type()]
+        resource = model.model_validate(entry.resource.model_dump(mode="json"))
+        assert resource.subject.reference == bundle.entry[0].fullUrl
 
 
 def test_observations_carry_the_codes_units_and_values(filled_db):
@@ -41,7 +43,7 @@ def test_observations_carry_the_codes_units_and_values(filled_db):
     walks = observations["3mbw-mean-time"]
     assert len(walks) == 2  # one per current final assessment (the amended one as its current version)
     first, amended = sorted(walks, key=lambda o: str(o.effectiveDateTime))
-    assert first.code.coding[0].system == fhir.CODE_SYSTEM
+    assert first.code.coding[0].system == fhir.code_system(fhir.DEFAULT_FHIR_BASE)
     assert (first.valueQuantity.value, first.valueQuantity.system, first.valueQuantity.code) == (
         pytest.approx(6.25), "http://unitsofmeasure.org", "s")
     trial_times = [c.valueQuantity.value for c in first.component if c.code.coding[0].code == "3mbw-trial-time"]
@@ -54,11 +56,7 @@ def test_observations_carry_the_codes_units_and_values(filled_db):
     assert (float(tug.valueQuantity.value), tug.valueQuantity.code) == (12.5, "s")
     (chair,) = observations["66247-8"]
     assert float(chair.valueQuantity.value) == 9
-    probability = sorted(observations["fall-probability"], key=lambda o: str(o.effectiveDateTime))[0]  # the first walk's
-    assert float(probability.valueQuantity.value) == pytest.approx(0.3125)
-    bounds = {c.code.coding[0].code: float(c.valueQuantity.value) for c in probability.component}
-    assert bounds == {"fall-probability-low": 0.2, "fall-probability-high": 0.45}
-    assert probability.interpretation[0].text == "moderate"
+    assert "fall-probability" not in observations  # the probability is a RiskAssessment now
 
 
 def test_a_stopped_assessment_has_a_data_absent_reason(filled_db):
@@ -85,7 +83,9 @@ def test_export_is_audited(filled_db, tmp_path):
     (row,) = svc.list_audit(filled_db, action="patient.export_fhir")
     assert row.actor == "bob" and row.entity == "patient"
     assert row.entity_id == str(svc.get_patient(filled_db, "M1").id)
-    assert row.detail == {"assessments": 2, "observations": 8, "fhir": fhir.FHIR_VERSION}
+    # 2 walks + TUG, chair stand, tandem, Stay Independent; one RiskAssessment; 2 falls-screening observations
+    assert row.detail == {"assessments": 2, "resources": {"Patient": 1, "Observation": 8, "RiskAssessment": 1},
+                          "fhir": fhir.FHIR_VERSION}
 
 
 def test_unknown_mrn_is_not_found_and_writes_no_file(filled_db, tmp_path):
