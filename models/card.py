@@ -294,8 +294,9 @@ def render_card(model: FallRiskModel, metrics: dict | None = None) -> str:
             "patients, which only observed outcomes can show (`stepback model recalibrate`).")
         add("")
         if "scenarios" in metrics:
-            add(f"Scenario table ({metrics.get('n_per_population'):,} per population and scenario, seed "
-                f"{metrics.get('seed')}, {E.MASK_RATE:.0%} of predictors unknown; scenario A: "
+            seed = metrics.get("seed")
+            add(f"Scenario table ({metrics.get('n_per_population'):,} per population and scenario, seeds {seed} (A), "
+                f"{seed + 1000} (B), {seed + 2000} (mix), {E.MASK_RATE:.0%} of predictors unknown; scenario A: "
                 f"{metrics['scenario_labels']['A'].split(': ', 1)[1]}; B: {metrics['scenario_labels']['B'].split(': ', 1)[1]}; "
                 "mix: half of the patients from each):")
             add("")

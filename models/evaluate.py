@@ -32,7 +32,7 @@ EVAL_N_PER_POPULATION = 40_000
 SCENARIO_LABELS = {
     "A": "A: time independent of fall history given the future fall",
     "B": "B: time tracks fall history; future falls follow history (OR 2.8)",
-    "mix": "half-and-half mix of A and B",
+    "mix": "mix: half of the patients from A, half from B",
 }
 
 
@@ -108,14 +108,14 @@ def evaluate(model: FallRiskModel, seed: int, n_per_population: int = EVAL_N_PER
         fallers) next to the published figures.
     """
     out = {"model_version": model.version, "seed": seed, "n_per_population": n_per_population,
-           "cohort": cohort_label("mix", seed, n_per_population),
            "scenario_labels": dict(SCENARIO_LABELS), "scenarios": {}}
     cohorts = {}
     for j, scenario in enumerate(("A", "B", "mix")):
-        X, y = evidence_cohort(seed + 1000 * j, n_per_population, scenario=scenario)
+        X, y = evidence_cohort(seed + 1000 * j, n_per_population, scenario=scenario)  # three independent cohorts
         cohorts[scenario] = (X, y)
         out["scenarios"][scenario] = {"cohort": cohort_label(scenario, seed + 1000 * j, n_per_population),
                                       "by_population": scenario_block(model, X, y)}
+    out["cohort"] = out["scenarios"]["mix"]["cohort"]
     X, y = cohorts["mix"]
     p = expit(model.linear(X)[0])
     out["overall"] = summary(y, p)
