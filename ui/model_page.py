@@ -1,4 +1,5 @@
-"""Model: the model card, the reliability diagram, the active version, and
+"""Model: the model card, the scenario checks and reliability diagram (each
+labelled with the simulated cohort it comes from), the active version, and
 local recalibration (admins) with its comparison shown before activation."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from assessment.errors import InputError
+from models.model import HORIZON
 from records import services
 
 from .common import show_error
@@ -28,6 +30,18 @@ def reliability_chart(rows: list[dict]) -> alt.Chart:
         tooltip=["n:Q", alt.Tooltip("mean_predicted:Q", format=".3f"), alt.Tooltip("observed_rate:Q", format=".3f")],
     )
     return (diagonal + points).properties(height=340)
+
+
+def scenario_rows(metrics: dict) -> list[dict]:
+    """The scenario table (A, B, half-and-half mix) as display rows."""
+    rows = []
+    for scenario, block in (metrics.get("scenarios") or {}).items():
+        for pid, m in block["by_population"].items():
+            rows.append({"Scenario": scenario, "Population": pid, "n": m["n"], "ECE": m["ece"],
+                         "Calibration slope": m["calibration_slope"], "AUC": m["auc"],
+                         "Time-only ECE": m["time_only_ece"],
+                         "Deciles inside the 95 % interval": f"{m['deciles_covered']} / 10"})
+    return rows
 
 
 def _recalibration(db) -> None:
@@ -82,16 +96,31 @@ def render() -> None:
         return
     active = services.active_model_version(db)
     st.metric("Active version", model.version, help="Stored active version" if active else "Shipped default model")
-    st.caption(f"Kind: {model.kind}")
-    reliability = (model.metrics.get("overall") or {}).get("reliability")
-    tab_card, tab_rel, tab_versions = st.tabs(["Model card", "Reliability", "Versions"])
+    st.caption(f"Kind: {model.kind}. Every probability is of {HORIZON}; each result lists the inputs it used.")
+    metrics = model.metrics.get("parent_metrics") or model.metrics
+    reliability = (metrics.get("overall") or {}).get("reliability")
+    tab_card, tab_scen, tab_rel, tab_versions = st.tabs(["Model card", "Scenarios", "Reliability", "Versions"])
     with tab_card:
         st.markdown(model.card or "No model card stored with this version.")
+    with tab_scen:
+        rows = scenario_rows(metrics)
+        if rows:
+            st.warning("Checks of the model's own assumptions, not a validation: every cohort here is simulated "
+                       "from the published summaries the model was built from.")
+            labels = metrics["scenario_labels"]
+            st.write("How the 3MBW time relates to fall history is unknown (the published fallers fell in the "
+                     "*prior* year). Scenario " + "; scenario ".join(labels.values()) + ".")
+            st.dataframe(rows, hide_index=True, width="stretch")
+            st.caption(f"Cohorts: {metrics['scenarios']['A']['cohort']}; likewise for B and the mix (seeds + 1000, "
+                       "+ 2000).")
+        else:
+            st.info("This model version was evaluated before the structural scenarios: no scenario table.")
     with tab_rel:
         if reliability:
+            st.warning("Simulated cohort: a check of the model's own assumptions, not a validation.")
             st.altair_chart(reliability_chart(reliability), width="stretch")
-            st.caption("Points on the dashed diagonal are perfectly calibrated; evaluated on an independent "
-                       "evidence cohort (see the card).")
+            st.caption("Points on the dashed diagonal are perfectly calibrated. Cohort: "
+                       f"{metrics.get('cohort', 'an independent evidence cohort simulated from the model assumptions')}.")
         else:
             st.info("No reliability table stored with this model version.")
     with tab_versions:

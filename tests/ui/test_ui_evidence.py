@@ -1,0 +1,39 @@
+"""The Evidence page and the Model page's scenario checks, through AppTest on a real SQLite file."""
+
+from __future__ import annotations
+
+from models import load_default_model
+from ui.common import md_escape
+
+from ui_helpers import signed_in
+
+
+def test_evidence_page_lists_every_source_with_its_full_reference(db):
+    at = signed_in("ui/pages/evidence.py")
+    assert [t.value for t in at.title] == ["Evidence"]
+    table = at.dataframe[0].value
+    citations = " ".join(table["Source"])
+    for ref in ("doi:10.3390/jfmk10020154", "Deandrea", "Söke", "Chan", "Şahan", "Mbada", "Moreland", "MMWR 2023"):
+        assert ref in citations
+    assert (table["Decisions"] > 0).all()
+    labels = [e.label for e in at.expander]
+    assert any("Söke" in label and "abstract" in label for label in labels) is False  # Söke: only its cut-off is abstract
+    assert any("Chan" in label and "read from the abstract only" in label for label in labels)
+    body = " ".join(m.value for m in at.markdown)
+    assert md_escape("multiple_sclerosis: cut-off ≥ 7.86 s") in body
+    assert md_escape("[read from the abstract only]") in body
+    assert md_escape("fall-risk model: history of falls") in body
+    assert "clinical-evidence.md" not in " ".join(table["Source"])  # users get references, not our file
+
+
+def test_model_page_labels_metrics_as_checks_on_simulated_cohorts(db):
+    at = signed_in("ui/pages/model.py")
+    model = load_default_model()
+    rows = at.dataframe[0].value
+    assert sorted(set(rows["Scenario"])) == ["A", "B", "mix"] and len(rows) == 9
+    community_b = rows[(rows["Scenario"] == "B") & (rows["Population"] == "community")].iloc[0]
+    assert community_b["ECE"] == model.metrics["scenarios"]["B"]["by_population"]["community"]["ece"]
+    warnings = [w.value for w in at.warning]
+    assert sum("not a validation" in w for w in warnings) == 2  # scenario table and reliability diagram
+    captions = " ".join(c.value for c in at.caption)
+    assert "a fall in the next 12 months" in captions and "simulated cohort" in captions
