@@ -104,7 +104,8 @@ def sources(extra_uses: Iterable[tuple[str, str]] = ()) -> tuple[list[Source], l
         for pattern, src in known:
             if pattern.search(cell):
                 hit = True
-                label = what + (" [read from the abstract only]" if from_abstract(cell) or src.abstract_only else "")
+                marked = (from_abstract(cell) or src.abstract_only) and "abstract" not in what
+                label = what + (" [read from the abstract only]" if marked else "")
                 if label not in src.uses:
                     src.uses.append(label)
         if not hit:

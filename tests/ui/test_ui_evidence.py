@@ -37,3 +37,4 @@ def test_model_page_labels_metrics_as_checks_on_simulated_cohorts(db):
     assert sum("not a validation" in w for w in warnings) == 2  # scenario table and reliability diagram
     captions = " ".join(c.value for c in at.caption)
     assert "a fall in the next 12 months" in captions and "simulated cohort" in captions
+    assert "under each simulated scenario" in captions  # the reliability diagram shows A, B and the mix
