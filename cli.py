@@ -207,8 +207,8 @@ def score_batch(in_path, out_path, model, base_rate: float | None = None) -> int
 
     scored = score_frame(read_csv(in_path))
     risk = model.predict_frame(scored, base_rate=base_rate).rename(columns={"note": "risk_note"})
-    risk[["probability", "probability_low", "probability_high"]] = risk[
-        ["probability", "probability_low", "probability_high"]].round(4)
+    numbers = ["probability", "probability_low", "probability_high", "probability_scenario_a", "probability_scenario_b"]
+    risk[numbers] = risk[numbers].round(4)
     write_csv(pd.concat([scored, risk], axis=1), out_path)
     return len(scored)
 

@@ -100,7 +100,7 @@ def time_feature(log_seconds: np.ndarray, pop: np.ndarray, params=None) -> np.nd
     return np.where(pop >= 0, g, 0.0)
 
 
-def design_matrix(canonical: np.ndarray, time_params=None) -> np.ndarray:
+def design_matrix(canonical: np.ndarray, time_params=None, time_values: np.ndarray | None = None) -> np.ndarray:
     """Expand canonical codes (see :data:`models.evidence.CANONICAL`) to the design matrix.
 
     Every block is interacted with the population; an unknown predictor is
@@ -109,12 +109,14 @@ def design_matrix(canonical: np.ndarray, time_params=None) -> np.ndarray:
     scenario where the time tracks fall history (see :mod:`models.evidence`)
     the time adds little once the history is known. Rows of populations
     that are not modelled (code −1) are all zero. ``time_params`` (stored with the
-    fitted pipeline) defaults to the evidence-derived constants.
+    fitted pipeline) defaults to the evidence-derived constants;
+    ``time_values`` is :func:`time_feature` of the rows when the caller has it.
     """
     c = np.asarray(canonical, dtype=float)
     pop = c[:, 0]
     onehot = np.stack([pop == k for k in range(N_POP)], axis=1).astype(float)
-    z = time_feature(c[:, 1], pop, time_params)[:, None] * onehot
+    g = time_feature(c[:, 1], pop, time_params) if time_values is None else time_values
+    z = g[:, None] * onehot
     community = onehot[:, :1]
     # +1 female, −1 male, 0 unknown: the small published sex effect (OR 1.15) is one
     # symmetric contrast, so "unknown" lies between female and male whatever the fit.

@@ -194,21 +194,22 @@ class FallRiskModel:
 
     def _logits(self, canonical: np.ndarray, base_rate: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(point logit, sampling SE, scenario logits of shape (n, 2) or None)."""
-        X = design_matrix(canonical, self.time_params)
         pop = canonical[:, 0].astype(int)
         modelled = pop >= 0
         k = np.where(modelled, pop, 0)
+        z = time_feature(canonical[:, 1], canonical[:, 0], self.time_params)
+        X = design_matrix(canonical, self.time_params, z)
         coefs = self.coef[:, None] if self.scenario_coef is None else np.column_stack([self.coef, *self.scenario_coef])
         etas = X @ coefs
         eta0 = etas[:, 0]
-        z = time_feature(canonical[:, 1], canonical[:, 0], self.time_params)
-        cov = self.time_cov[k]
-        var0 = cov[:, 0, 0] + 2 * z * cov[:, 0, 1] + z * z * cov[:, 1, 1]
-        terms = self.var_terms[k]
+        tc = self.time_cov
+        var0 = tc[:, 0, 0][k] + z * (2 * tc[:, 0, 1][k] + z * tc[:, 1, 1][k])
+        # known-predictor terms: one lookup per predictor, index = population × (unknown, no, yes)
+        n_pop = len(self.var_terms)
         for j, col in enumerate((3, 4, 5)):
-            v = canonical[:, col]
-            var0 = var0 + np.where(v == 0, terms[:, 2 * j], 0.0) + np.where(v == 1, terms[:, 2 * j + 1], 0.0)
-        var0 = var0 + np.where(canonical[:, 2] > 0, terms[:, 6], 0.0)
+            table = np.column_stack([np.zeros(n_pop), self.var_terms[:, 2 * j], self.var_terms[:, 2 * j + 1]]).ravel()
+            var0 = var0 + table[k * 3 + canonical[:, col].astype(int) + 1]
+        var0 = var0 + np.where(canonical[:, 2] > 0, self.var_terms[k, 6], 0.0)
         scen = etas[:, 1:] if self.scenario_coef is not None else None
         if self.coef_cov is not None:
             # full refit: the local data estimate the combination directly for the populations
