@@ -502,7 +502,7 @@ def _print_metrics(version: str, metrics: dict) -> None:
         for pid, m in block["by_population"].items():
             print(f"  {scenario:<9}{pid:<14}{m['n']:>7}{m['ece']:>8.3f}{m['calibration_slope']:>8.3f}"
                   f"{m['calibration_intercept']:>+10.3f}{m['auc']:>7.3f}{m['time_only_ece']:>15.3f}  {m['deciles_covered']} / 10")
-    for scenario, label in metrics["scenario_labels"].items():
+    for label in metrics["scenario_labels"].values():
         print(f"  scenario {label}")
     checks = metrics["published_checks"]
     print(f"Published figures, time only ({checks['cohort']}):")

@@ -10,12 +10,14 @@ source table) as ``(source cell, what it decides)`` pairs.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from .populations import from_abstract, short_source
+from .populations import from_abstract
 from .tables import read_table
 
 #: The tables whose rows cite a source, in the order their uses are listed.
@@ -91,9 +93,6 @@ def sources(extra_uses: Iterable[tuple[str, str]] = ()) -> tuple[list[Source], l
         whose source cell matched none (shown as they are).
     """
     text = resources.files("assessment.data").joinpath("sources.csv").read_text("utf-8")
-    import csv
-    import io
-
     known = [(re.compile(r["pattern"]), Source(r["key"], r["citation"], r["access"], r["source"],
                                                abstract_only="abstract only" in r["access"]))
              for r in csv.DictReader(io.StringIO(text))]

@@ -110,7 +110,6 @@ def render_card(model: FallRiskModel, metrics: dict | None = None) -> str:
     """
     metrics = metrics if metrics is not None else model.metrics
     evid = E.population_evidence()
-    pops = populations()
     L: list[str] = []
     add = L.append
     add(f"# Model card: StepBack fall-risk model `{model.version}`")

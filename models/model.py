@@ -24,7 +24,7 @@ from scipy.special import expit, logit
 from assessment import get_population
 from assessment.errors import InputError
 
-from .evidence import MODEL_POPULATIONS, UNKNOWN
+from .evidence import MODEL_POPULATIONS
 from .features import (
     ages_of,
     design_matrix,
@@ -58,7 +58,8 @@ UNMODELLED_NOTES = {
                  "different (p = 0.13)"),
     "knee_arthroplasty": "no published 3MBW times of fallers vs non-fallers after knee arthroplasty",
     "hip_arthroplasty": "no published 3MBW times of fallers vs non-fallers after hip arthroplasty",
-    "amputation": "the published 3.11 s cut-off separates people with amputation from healthy adults; it is not a fall cut-off",
+    "amputation": ("the published 3.11 s cut-off (Şahan 2023, read from the abstract only) separates people with "
+                   "amputation from healthy adults; it is not a fall cut-off"),
 }
 
 

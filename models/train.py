@@ -178,7 +178,7 @@ def scenario_coefficients(seed: int, params, n_per_population: int) -> np.ndarra
         out.append(pipe[-1].coef_[0].astype(float))
     coef_a, coef_b = out
     evid = population_evidence()
-    for k, pid in enumerate(MODEL_POPULATIONS):
+    for pid in MODEL_POPULATIONS:
         if not evid[pid].history_defined:
             cols = [i for i, name in enumerate(DESIGN_COLUMNS) if name.endswith(f"[{pid}]")]
             coef_b[cols] = coef_a[cols]
