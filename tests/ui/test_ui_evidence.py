@@ -38,3 +38,25 @@ def test_model_page_labels_metrics_as_checks_on_simulated_cohorts(db):
     captions = " ".join(c.value for c in at.caption)
     assert "a fall in the next 12 months" in captions and "simulated cohort" in captions
     assert "under each simulated scenario" in captions  # the reliability diagram shows A, B and the mix
+
+
+def test_model_page_says_a_recalibration_comes_from_the_clinics_own_outcomes(db):
+    import numpy as np
+    import pandas as pd
+    from scipy.special import expit
+
+    from models.evidence import evidence_cohort
+    from models.persist import to_bytes
+    from models.recalibrate import recalibrate
+    from records import services
+
+    model = load_default_model()
+    X, _ = evidence_cohort(3, 600, populations_=("community",))
+    fell = (np.random.default_rng(3).random(len(X)) < expit(0.5 + model.linear(X)[0])).astype(int)
+    new = recalibrate(model, pd.DataFrame({"mean_seconds": np.exp(X[:, 1]).clip(1, 120), "fell": fell}),
+                      version="evidence-2.0.0+ui")
+    services.save_model_version(db, version=new.version, kind=new.kind, artifact=to_bytes(new), card=new.card,
+                                metrics=new.metrics)
+    at = signed_in("ui/pages/model.py", user="boss")
+    captions = " ".join(c.value for c in at.caption)
+    assert "this clinic's own recorded outcomes (600 assessments" in captions and "5-fold" in captions
