@@ -285,32 +285,36 @@ def render_card(model: FallRiskModel, metrics: dict | None = None) -> str:
         "rate); under the model's Bayes structure this replaces the prior odds and leaves every likelihood ratio unchanged.")
     add("")
     if metrics:
+        sim = metrics.get("parent_metrics") or metrics
         add("## Checks on simulated cohorts (not a validation)")
         add("")
+        if sim is not metrics:
+            add(f"These checks are of the parent model `{model.parent_version}`, before the local recalibration below.")
+            add("")
         add("**Every metric below comes from cohorts simulated from the model's own assumptions** (the generator "
             "above, with a seed the model was not fitted on). They check that the fitting, the scenario averaging "
             "and the interval do what those assumptions imply; they say nothing about how the model does on real "
             "patients, which only observed outcomes can show (`stepback model recalibrate`).")
         add("")
-        if "scenarios" in metrics:
-            seed = metrics.get("seed")
-            add(f"Scenario table ({metrics.get('n_per_population'):,} per population and scenario, seeds {seed} (A), "
+        if "scenarios" in sim:
+            seed = sim.get("seed")
+            add(f"Scenario table ({sim.get('n_per_population'):,} per population and scenario, seeds {seed} (A), "
                 f"{seed + 1000} (B), {seed + 2000} (mix), {E.MASK_RATE:.0%} of predictors unknown; scenario A: "
-                f"{metrics['scenario_labels']['A'].split(': ', 1)[1]}; B: {metrics['scenario_labels']['B'].split(': ', 1)[1]}; "
+                f"{sim['scenario_labels']['A'].split(': ', 1)[1]}; B: {sim['scenario_labels']['B'].split(': ', 1)[1]}; "
                 "mix: half of the patients from each):")
             add("")
-            L.extend(_scenario_table(metrics))
+            L.extend(_scenario_table(sim))
             add("")
-        if "overall" in metrics:
-            add(f"All populations, half-and-half mix cohort ({metrics.get('cohort', 'simulated evidence cohort')}):")
+        if "overall" in sim:
+            add(f"All populations, half-and-half mix cohort ({sim.get('cohort', 'simulated evidence cohort')}):")
             add("")
-            L.extend(_metrics_table(metrics))
+            L.extend(_metrics_table(sim))
             add("")
             add("Reliability, all populations, same mix cohort (simulated: a check of the model's assumptions):")
             add("")
-            L.extend(_reliability(metrics))
+            L.extend(_reliability(sim))
             add("")
-        checks = metrics.get("published_checks")
+        checks = sim.get("published_checks")
         if checks:
             add("Published figures, time only (every other predictor unknown), on the scenario-A cohort, in which "
                 "the published faller groups are future fallers:")

@@ -50,6 +50,7 @@ def test_recalibration_fixes_a_shifted_clinic(model):
     assert local["events"] < 500 and local["recalibration"]["intercept"] == pytest.approx(0.8, abs=0.3)
     assert local["new"]["log_loss"] < local["current"]["log_loss"] and local["better"]
     assert "Local recalibration" in new.card and "evidence-2.0.0+test" in new.card
+    assert "These checks are of the parent model `evidence-2.0.0`" in new.card and "| B | community |" in new.card
     # invariants survive: slower never lowers, prior fall never lowers
     f = {"mean_seconds": 5.0}
     assert new.predict_one({"mean_seconds": 7.0}).probability >= new.predict_one(f).probability
