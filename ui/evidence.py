@@ -27,14 +27,12 @@ def render() -> None:
              "their abstract only are marked wherever they decide something. The 3MBW discriminates fallers only "
              "modestly (published AUC 0.65–0.75), and the fall-risk model has not been validated prospectively.")
     found, unmatched = sources(model_uses())
-    st.dataframe(
-        [{"Source": s.citation, "How it was read": s.access, "Decisions": len(s.uses)} for s in found],
-        hide_index=True, width="stretch",
-    )
+    st.caption(f"{len(found)} sources, {sum(len(s.uses) for s in found)} decisions. Open a source to see what it "
+               "decides.")
     for s in found:
         flag = " — read from the abstract only" if s.abstract_only else ""
         with st.expander(f"{s.citation}{flag}"):
-            st.caption(f"How it was read: {s.access}. Evidence file: {s.section}.")
+            st.caption(f"How it was read: {s.access}. Decides {len(s.uses)} thing(s) here.")
             st.markdown("\n".join(f"- {md_escape(use)}" for use in s.uses))
     if unmatched:
         st.subheader("Other evidence rows")
