@@ -39,6 +39,7 @@ else:
         st.Page("ui/pages/history.py", title="History", icon=":material/timeline:"),
         st.Page("ui/pages/clinic.py", title="Clinic", icon=":material/local_hospital:"),
         st.Page("ui/pages/model.py", title="Model", icon=":material/analytics:"),
+        st.Page("ui/pages/evidence.py", title="Evidence", icon=":material/menu_book:"),
         st.Page("ui/pages/exchange.py", title="Data", icon=":material/swap_horiz:", url_path="data"),
     ]
     pages = {"Clinic": clinical}

@@ -121,10 +121,12 @@ def _print_score(result: dict) -> None:
         mark = "meets" if c["met"] else "     "
         print(f"  {mark} {c['side']} {c['seconds']:g} s: {c['purpose']} ({c['source']})"
               + ("" if c["verified"] else " [unverified]"))
-    if result.get("reference_cohort"):
+    if result.get("reference_cohort") and result.get("percentile") is not None:
         print(f"Reference       {result['reference_cohort_label']}")
         print(f"Percentile      {result['percentile']:.1f} (share of that cohort at or faster than this time), "
               f"z = {result['z']:+.2f}")
+    elif result.get("reference_cohort"):
+        print(f"Reference       {result['reference_cohort_label']}: percentile not computed (see the notes)")
     else:
         print("Reference       no published reference cohort for this population: percentile not computed")
     if "change_seconds" in result:
@@ -136,10 +138,19 @@ def _print_score(result: dict) -> None:
         cls = result.get("change_from_first") or "not judged (no MDC95)"
         print(f"Since first     {result['change_from_first_seconds']:+.2f} s since {result['first_seconds']:.2f} s: {cls}")
     if result.get("probability") is not None:
-        print(f"Fall risk       {result['probability']:.0%} (95 % interval {result['probability_low']:.0%}–"
-              f"{result['probability_high']:.0%}), {result['risk_category']}; model {result['model_version']}")
+        print(f"Fall risk       {result['probability']:.0%} chance of {result['risk_horizon']} (95 % interval "
+              f"{result['probability_low']:.0%}–{result['probability_high']:.0%}), {result['risk_category']}; "
+              f"model {result['model_version']}")
+        scen = result.get("risk_scenario_probabilities") or {}
+        if scen:
+            print(f"  by scenario   {scen['A']:.0%} if the time is independent of fall history given the future fall (A), "
+                  f"{scen['B']:.0%} if it tracks fall history (B)")
     elif result.get("risk_note"):
-        print(f"Fall risk       not estimated: {result['risk_note']}")
+        print(f"Fall risk       not estimated ({result['risk_horizon']}): {result['risk_note']}")
+    inputs = result.get("risk_inputs")
+    if inputs:
+        known = ", ".join(f"{k} {v}" for k, v in inputs["known"].items())
+        print(f"  inputs used   {known}; unknown (averaged over): {', '.join(inputs['unknown']) or 'none'}")
     for s in result.get("steadi", []):
         verdict = {True: "at risk", False: "not at risk", None: "not judged"}[s["at_risk"]]
         print(f"STEADI {s['item']:<17} {s['value']}: {verdict} ({s['rule']})")
@@ -202,6 +213,7 @@ def cmd_score(args) -> int:
         steadi_at_risk={s.item: s.at_risk for s in result.steadi},
     )
     out.update(_program_fields(program))
+    out.update(_risk_context(risk))
     _print_json(out) if args.json else _print_score(out)
     return EXIT_OK
 
@@ -217,8 +229,8 @@ def score_batch(in_path, out_path, model, base_rate: float | None = None) -> int
 
     scored = score_frame(read_csv(in_path))
     risk = model.predict_frame(scored, base_rate=base_rate).rename(columns={"note": "risk_note"})
-    risk[["probability", "probability_low", "probability_high"]] = risk[
-        ["probability", "probability_low", "probability_high"]].round(4)
+    numbers = ["probability", "probability_low", "probability_high", "probability_scenario_a", "probability_scenario_b"]
+    risk[numbers] = risk[numbers].round(4)
     write_csv(pd.concat([scored, risk], axis=1), out_path)
     return len(scored)
 
@@ -280,6 +292,15 @@ def _program_fields(program) -> dict:
     """The safe starting program under the CLI's names (the same decision as the app and reports)."""
     return {"program_tier": program.tier, "program_reasons": list(program.reasons),
             "program_why": list(program.why), "risk_level": program.risk_level}
+
+
+def _risk_context(risk: dict | None) -> dict:
+    """What the probability is of and what it was computed from (the model's horizon and inputs)."""
+    from models.model import HORIZON
+
+    risk = risk or {}
+    return {"risk_horizon": risk.get("horizon", HORIZON), "risk_inputs": risk.get("inputs"),
+            "risk_scenario_probabilities": risk.get("scenario_probabilities") or None}
 
 
 def _patient_dict(p) -> dict:
@@ -354,9 +375,16 @@ def cmd_assess(args) -> int:
     screen = _screen_args(args.screen)
     if screen is not None:
         raw["safety_screen"] = screen
-    risk_fn = risk_function(_active_model(db), base_rate=_base_rate(args.base_rate))
+    model_risk = risk_function(_active_model(db), base_rate=_base_rate(args.base_rate))
+    given: list[dict | None] = []
+
+    def risk_fn(*a):
+        given.append(model_risk(*a))
+        return given[-1]
+
     view, _ = services.record_assessment(db, args.mrn, raw, risk_fn=risk_fn, actor=_actor(args))
     result = _assessment_dict(view)
+    result.update(_risk_context(given[-1] if given else None))
     if args.json:
         _print_json(result)
     else:
@@ -555,13 +583,25 @@ def cmd_model(args) -> int:
 
 
 def _print_metrics(version: str, metrics: dict) -> None:
-    print(f"Model {version} on an independent evidence cohort")
-    for key, value in metrics.items():
-        if isinstance(value, (int, float, str)):
-            print(f"  {key}: {value}")
-    for name, pop in (metrics.get("populations") or {}).items():
-        shown = {k: v for k, v in pop.items() if isinstance(v, (int, float, str))}
-        print(f"  {name}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
+    """``stepback model evaluate``: every metric with the cohort it comes from."""
+    print(f"Model {version}: checks on cohorts simulated from the model's own assumptions (not a validation)")
+    print(f"Mix cohort: {metrics['cohort']}")
+    head = f"  {'scenario':<9}{'population':<14}{'n':>7}{'ECE':>8}{'slope':>8}{'intercept':>10}{'AUC':>7}{'time-only ECE':>15}  deciles covered"
+    print(head)
+    for scenario, block in metrics["scenarios"].items():
+        for pid, m in block["by_population"].items():
+            print(f"  {scenario:<9}{pid:<14}{m['n']:>7}{m['ece']:>8.3f}{m['calibration_slope']:>8.3f}"
+                  f"{m['calibration_intercept']:>+10.3f}{m['auc']:>7.3f}{m['time_only_ece']:>15.3f}  {m['deciles_covered']} / 10")
+    for label in metrics["scenario_labels"].values():
+        print(f"  scenario {label}")
+    checks = metrics["published_checks"]
+    print(f"Published figures, time only ({checks['cohort']}):")
+    c = checks["community"]
+    print(f"  community: AUC {c['time_only_auc']:.3f} (published {c['published_auc']}); at {c['cutoff_seconds']:g} s "
+          f"sensitivity {c['sensitivity']:.1%} (published {c['published_sensitivity']:.1%}), specificity "
+          f"{c['specificity']:.1%} (published {c['published_specificity']:.1%})")
+    for pid in ("nursing_home", "parkinsons"):
+        print(f"  {pid}: AUC {checks[pid]['time_only_auc']:.3f} (published {checks[pid]['published_auc']})")
 
 
 def _read_password() -> str:

@@ -22,7 +22,7 @@ from . import gatekeeper as gk
 from .errors import InputError
 from .populations import DEFAULT_POPULATION, POPULATION_IDS, populations
 from .protocol import MAX_TIMED_TRIALS, TRIAL_FLAG_SECONDS, TRIAL_MAX_SECONDS, TRIAL_MIN_SECONDS
-from .scoring import classify_change, percentile_from_z, speed, z_score, CHANGE_DECIMALS
+from .scoring import CHANGE_DECIMALS, classify_change, percentile_from_z, speed, speed_mdc_seconds, z_score
 
 TRIAL_COLUMN = re.compile(r"^trial_([1-9][0-9]*)$")
 
@@ -111,8 +111,8 @@ def score_frame(df: pd.DataFrame) -> pd.DataFrame:
     if len(trials) > MAX_TIMED_TRIALS:
         raise InputError("trials", f"{len(trials)} trial columns; allowed: 1 to {MAX_TIMED_TRIALS}")
     n = len(df)
-    if "age" in df.columns:
-        _numeric(df, "age", gk.AGE_MIN, gk.AGE_MAX, "years", whole=True)
+    age = (_numeric(df, "age", gk.AGE_MIN, gk.AGE_MAX, "years", whole=True)
+           if "age" in df.columns else np.full(n, np.nan))
     _categorical(df, "sex", ("female", "male", "unknown"), "unknown", gk.validate_sex)
     pop = _categorical(df, "population", POPULATION_IDS, DEFAULT_POPULATION, gk.validate_population)
     times = np.column_stack([
@@ -137,6 +137,7 @@ def score_frame(df: pd.DataFrame) -> pd.DataFrame:
     cohort = np.full(n, None, dtype=object)
     z = np.full(n, np.nan)
     mdc = np.full(n, np.nan)
+    age_flag = np.full(n, "", dtype=object)
     for pid, p in populations().items():
         rows = pop == pid
         if not rows.any():
@@ -152,10 +153,16 @@ def score_frame(df: pd.DataFrame) -> pd.DataFrame:
             pb[inside] = b.name
         band[rows] = pb
         cutoffs[rows] = compact_cutoffs(p)
+        a = age[rows]
+        outside = ((a < p.age_min) if p.age_min is not None else False) | ((a > p.age_max) if p.age_max is not None else False)
         if p.reference_cohort is not None:
             cohort[rows] = p.reference_cohort.id
-            z[rows] = z_score(t, p.reference_cohort.mean_seconds, p.reference_cohort.sd_seconds)
-        if p.mdc95_seconds is not None:
+            z[rows] = np.where(outside, np.nan, z_score(t, p.reference_cohort.mean_seconds, p.reference_cohort.sd_seconds))
+        if np.any(outside):
+            age_flag[np.flatnonzero(rows)[outside]] = "age outside the population's evidence: no percentile"
+        if p.mdc95_speed is not None:
+            mdc[rows] = speed_mdc_seconds(p.mdc95_speed, previous[rows], t)
+        elif p.mdc95_seconds is not None:
             mdc[rows] = p.mdc95_seconds
     out["band"] = band
     out["cutoffs"] = cutoffs
@@ -170,7 +177,8 @@ def score_frame(df: pd.DataFrame) -> pd.DataFrame:
     if known.any():
         cls[known] = classify_change(change[known], mdc[known])
     out["change"] = cls
-    out["flags"] = np.where((times > TRIAL_FLAG_SECONDS).any(axis=1), "trial over 30 s: check entry", "")
+    slow = np.where((times > TRIAL_FLAG_SECONDS).any(axis=1), "trial over 30 s: check entry", "").astype(object)
+    out["flags"] = np.where(age_flag == "", slow, np.where(slow == "", age_flag, slow + "; " + age_flag))
     return out
 
 

@@ -23,6 +23,7 @@ POPULATION_IDS: tuple[str, ...] = (
     "knee_arthroplasty",
     "hip_arthroplasty",
     "amputation",
+    "dementia",
 )
 
 #: The population used when none is given.
@@ -64,6 +65,8 @@ class Cutoff:
         text = f"{sign} {self.seconds:g} s: {self.purpose}"
         if not self.verified:
             text += " [unverified]"
+        elif from_abstract(self.source):
+            text += " [read from the abstract only]"
         return f"{text} ({short_source(self.source)})"
 
 
@@ -122,11 +125,27 @@ class Population:
     bands: tuple[Band, ...]
     reference_cohort: ReferenceCohort | None
     mdc95_seconds: float | None
-    mdc95_kind: str | None  # "published", "derived" or None
+    mdc95_kind: str | None  # "published", "derived", "speed-based" or None
     mdc95_source: str | None
     mdc95_note: str | None
     pretest_fall_rate: float | None
     pretest_source: str | None
+    mdc95_speed: float | None = None  # m/s, when the published MDC is speed-based
+    age_min: int | None = None  # ages the population's evidence covers (None: no limit stated)
+    age_max: int | None = None
+    age_basis: str | None = None
+
+    def age_outside(self, age: int | None) -> bool:
+        """True when a known ``age`` is outside the ages the population's evidence covers."""
+        if age is None:
+            return False
+        return (self.age_min is not None and age < self.age_min) or (self.age_max is not None and age > self.age_max)
+
+    def age_note(self, age: int) -> str:
+        """One line saying why no percentile and no probability are given at this age."""
+        span = f"{self.age_min} and over" if self.age_max is None else f"{self.age_min} to {self.age_max}"
+        return (f"Age {age} is outside the {self.label.lower()} evidence (ages {span}): no percentile and no fall "
+                "probability; judge fall risk clinically.")
 
     def band_for(self, seconds: float) -> Band | None:
         """The band containing ``seconds``, or None when no cut-off is published."""
@@ -134,6 +153,11 @@ class Population:
             if band.contains(seconds):
                 return band
         return None
+
+
+def from_abstract(source: str | None) -> bool:
+    """True when the source cell says its numbers were read from an abstract only."""
+    return "(abstract)" in (source or "")
 
 
 def short_source(source: str) -> str:
@@ -144,7 +168,11 @@ def short_source(source: str) -> str:
 
 def mdc95_from_sd_icc(sd: float, icc: float) -> float:
     """MDC95 = 1.96 × √2 × SEM with SEM = SD × √(1 − ICC) (clinical-evidence.md §4)."""
-    sem = sd * math.sqrt(1.0 - icc)
+    return mdc95_from_sem(sd * math.sqrt(1.0 - icc))
+
+
+def mdc95_from_sem(sem: float) -> float:
+    """MDC95 = 1.96 × √2 × SEM (clinical-evidence.md §4)."""
     return Z_95 * math.sqrt(2.0) * sem
 
 
@@ -208,7 +236,9 @@ def populations() -> dict[str, Population]:
         row = rows[pid]
         kind = row["mdc95_kind"] or None
         mdc = opt_float(row["mdc95_seconds"])
-        if kind == "derived":
+        if kind == "derived" and row["mdc95_sem_seconds"]:
+            mdc = mdc95_from_sem(float(row["mdc95_sem_seconds"]))
+        elif kind == "derived":
             mdc = mdc95_from_sd_icc(float(row["mdc95_sd_seconds"]), float(row["mdc95_icc"]))
         out[pid] = Population(
             id=pid,
@@ -223,6 +253,10 @@ def populations() -> dict[str, Population]:
             mdc95_note=row["mdc95_note"] or None,
             pretest_fall_rate=opt_float(row["pretest_fall_rate"]),
             pretest_source=row["pretest_source"] or None,
+            mdc95_speed=opt_float(row["mdc95_speed_m_per_s"]),
+            age_min=int(row["age_min"]) if row["age_min"] else None,
+            age_max=int(row["age_max"]) if row["age_max"] else None,
+            age_basis=row["age_source"] or None,
         )
     return out
 

@@ -173,9 +173,28 @@ def cutoff_results(pop: Population, seconds: float | None) -> tuple[CutoffResult
     )
 
 
+def speed_mdc_seconds(mdc_speed, previous, current):
+    """A speed-based MDC (m/s) as seconds at this patient's own two times.
+
+    Over the 3 m course the speed change is ``3/current − 3/previous =
+    3·(previous − current)/(previous·current)``, so ``|Δspeed| ≥ MDC`` exactly
+    when ``|Δtime| ≥ MDC · previous · current / 3``.
+    """
+    return mdc_speed * np.asarray(previous, dtype=float) * np.asarray(current, dtype=float) / COURSE_METRES
+
+
 def compare(pop: Population, current: float, previous: float) -> Change:
-    """Change from ``previous`` to ``current`` judged against the population's MDC95."""
+    """Change from ``previous`` to ``current`` judged against the population's MDC95.
+
+    A speed-based MDC (dementia, Chan 2022) is converted to seconds at the
+    patient's own previous and current times (:func:`speed_mdc_seconds`).
+    """
     delta = round(current - previous, CHANGE_DECIMALS)
+    if pop.mdc95_speed is not None:
+        mdc = float(speed_mdc_seconds(pop.mdc95_speed, previous, current))
+        note = (f"{pop.mdc95_note} Here: {pop.mdc95_speed:g} m/s ≈ {mdc:.2f} s "
+                f"(from {float(speed(previous)):.2f} to {float(speed(current)):.2f} m/s).")
+        return Change(previous, delta, round(mdc, 3), pop.mdc95_kind, classify_change(delta, mdc), note)
     if pop.mdc95_seconds is None:
         return Change(previous, delta, None, None, None, pop.mdc95_note or "No published MDC95 for this population.")
     return Change(
@@ -221,6 +240,9 @@ def score(assessment: Assessment, previous_seconds: float | None = None,
         flags.append("Loss of balance observed during the test.")
     if len(valid) == 1 and len(assessment.trials) >= 1:
         flags.append("Scored from a single valid timed trial.")
+    age_outside = pop.age_outside(assessment.age)
+    if age_outside:
+        flags.append(pop.age_note(assessment.age))
 
     mean = percentile = z = spd = None
     band = change = cumulative = None
@@ -229,7 +251,7 @@ def score(assessment: Assessment, previous_seconds: float | None = None,
         mean = round(sum(t.seconds for t in valid) / len(valid), 4)
         spd = round(float(speed(mean)), 4)
         band = pop.band_for(mean)
-        if cohort is not None:
+        if cohort is not None and not age_outside:
             z = round(float(z_score(mean, cohort.mean_seconds, cohort.sd_seconds)), 4)
             percentile = round(float(percentile_from_z(z)), 2)
         if previous is not None:

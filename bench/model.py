@@ -66,7 +66,7 @@ def main() -> None:
     ratio = t_model / t_base
     print(f"model load: {load_seconds * 1000:.0f} ms (plus {import_seconds:.2f} s of first imports)")
     print(f"predict_frame: {N:,} walks in {t_model * 1000:.1f} ms = {N / t_model:,.0f} walks/s "
-          "(validation, probability, 95 % interval, category)")
+          "(validation, age check, probability, 95 % interval over both scenarios, category)")
     print(f"baseline bare NumPy logistic: {t_base * 1000:.1f} ms = {N / t_base:,.0f} walks/s")
     print(f"ratio to baseline: {ratio:.2f}x (target <= 5x) {'OK' if ratio <= 5 else 'OVER TARGET'}")
 

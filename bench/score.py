@@ -32,7 +32,7 @@ def make_csv(path: Path, n: int, seed: int = 7) -> None:
     pd.DataFrame({
         "age": rng.integers(60, 96, n),
         "sex": rng.choice(["female", "male"], n),
-        "population": rng.choice(POPULATION_IDS, n, p=[0.65] + [0.05] * 7),
+        "population": rng.choice(POPULATION_IDS, n, p=[0.65] + [0.35 / (len(POPULATION_IDS) - 1)] * (len(POPULATION_IDS) - 1)),
         "trial_1": t1, "trial_2": t2, "trial_3": t3, "previous": prev,
         "prior_falls": rng.choice(["0", "1", "2+", ""], n),
         "walking_aid": rng.choice(["yes", "no", ""], n),

@@ -1,17 +1,37 @@
 """The evidence cohort: a reproducible simulated cohort built only from
 ``shared/clinical-evidence.md``.
 
-Generative model (naive Bayes, every assumption is also listed in the card):
+Two structural scenarios (every assumption is also listed in the card).
+Polo-Ferrero's faller groups are people who fell in the *prior* 12 months
+(clinical-evidence.md §2, note on how the faller groups were defined), so
+how the time relates to fall history is unknown between two ends:
 
-1. fall status ``F`` ~ Bernoulli(pre-test rate of the population);
+Scenario A (conditional independence given the future fall ``F``):
+
+1. ``F`` ~ Bernoulli(pre-test rate of the population);
 2. ``ln(3MBW seconds) | F`` ~ Normal(μ_F, σ_F) (log-normal times);
-3. each other predictor ``X | F`` ~ Bernoulli(p_F), independent of the time
-   and of each other given ``F`` (conditional independence), with ``p_0``,
-   ``p_1`` solved so that the odds ratio ``odds(p_1)/odds(p_0)`` equals the
-   published OR and the overall prevalence equals the stated value;
-4. each predictor except the time is then hidden completely at random
-   (MCAR) with probability :data:`MASK_RATE`, which teaches the model an
-   explicit "unknown" level that averages over the hidden value.
+3. prior fall ``H | F`` ~ Bernoulli with Deandrea's OR 2.8.
+
+Scenario B (the time tracks fall history; future falls follow history):
+
+1. ``H`` ~ Bernoulli(prior-fall prevalence);
+2. ``ln(3MBW seconds) | H`` ~ Normal(μ_H, σ_H) (the published faller
+   groups *are* prior fallers);
+3. ``F | H`` ~ Bernoulli with Deandrea's OR 2.8 and the pre-test rate
+   overall, so the time says nothing about ``F`` once ``H`` is known.
+
+In both, each other predictor ``X | F`` ~ Bernoulli(p_F), independent of the
+rest given ``F``, with ``p_0``, ``p_1`` solved so that ``odds(p_1)/odds(p_0)``
+equals the published OR and the overall prevalence equals the stated
+value; then each predictor except the time is hidden completely at random
+(MCAR) with probability :data:`MASK_RATE`, which teaches the model an
+explicit "unknown" level that averages over the hidden value. Scenario B
+applies only to populations whose faller groups were not defined
+prospectively (community: prior 12 months; Parkinson's: not stated); the
+nursing-home time link is Kapan's prospective one (future falls), so there
+B is the same as A. The "mix" cohort draws each patient from A or B with
+probability :data:`MIX_WEIGHT`: fitting on it estimates the Bayesian model
+average of the two scenarios with equal prior weight.
 
 Time distributions
 ------------------
@@ -81,6 +101,14 @@ ASSUMED_STEADI_AT_RISK_PREVALENCE = 0.25
 MASK_RATE = 0.3
 #: Simulation device: cohort size per population for the fitted model (large, so the fit is not noisy).
 TRAIN_N_PER_POPULATION = 60_000
+#: Structural scenarios (module docstring) and the cohort that mixes them.
+SCENARIOS: tuple[str, ...] = ("A", "B", "mix")
+#: Product choice (no evidence favours either end): prior weight of scenario A in the mix.
+MIX_WEIGHT = 0.5
+#: ASSUMPTION (no CI in clinical-evidence.md for Deandrea 2010 or Kakara 2023): standard error of
+#: ln OR for prior falls, walking aid and the sex effect. Taken as the widest relative CI of any OR in
+#: clinical-evidence.md §5, NHATS STEADI high vs low 3.51–6.47: (ln 6.47 − ln 3.51) / (2 × 1.96).
+ASSUMED_LOG_OR_SE = (math.log(6.47) - math.log(3.51)) / (2 * 1.959963984540054)
 
 
 @dataclass(frozen=True)
@@ -104,6 +132,8 @@ class PopulationEvidence:
     study_source: str
     prior_fall_prevalence: float
     sex_effect: bool
+    history_defined: bool
+    faller_definition: str
 
 
 def binary_rates(odds_ratio: float, prevalence: float, rate: float) -> tuple[float, float]:
@@ -176,17 +206,20 @@ def population_evidence() -> dict[str, PopulationEvidence]:
         "community": PopulationEvidence(
             "community", community_rate, pops["community"].pretest_source, community_time,
             POLO_FALLERS_N + POLO_NONFALLERS_N, "Polo-Ferrero 2025 (n = 483)", community_rate, True,
+            True, "fell in the prior 12 months (Polo-Ferrero 2025)",
         ),
         "nursing_home": PopulationEvidence(
             "nursing_home", nh_rate, pops["nursing_home"].pretest_source,
             TimeModel((nh0, nh1), (sigma, sigma), derivation.format(s=sigma, auc=KAPAN_FUTURE_AUC, cut=KAPAN_FUTURE_CUTOFF_SECONDS)),
             KAPAN_N, "Kapan 2025 (n = 217)", nh_rate, False,
+            False, "fell in the next 4 months (Kapan 2025, prospective)",
         ),
         "parkinsons": PopulationEvidence(
             "parkinsons", pd_rate,
             "community pre-test odds (Moreland 2020, 27.5 %) × Parkinson's disease OR 2.7 (Deandrea 2010) — an assumption",
             TimeModel((pd0, pd1), (sigma, sigma), derivation.format(s=sigma, auc=CARTER_PD_AUC, cut=CARTER_PD_CUTOFF_SECONDS)),
             CARTER_PD_N, "Carter 2020 (n = 175)", pd_rate, False,
+            True, "not stated in clinical-evidence.md (Carter 2020): treated as possibly fall history",
         ),
     }
 
@@ -199,22 +232,40 @@ CANONICAL = ("population", "log_seconds", "sex", "prior_fall", "walking_aid", "s
 UNKNOWN = -1
 
 
-def simulate_population(ev: PopulationEvidence, code: int, n: int, rng: np.random.Generator, mask_rate: float) -> np.ndarray:
-    """Simulate ``n`` patients of one population: columns CANONICAL + ``fell``."""
-    fell = (rng.random(n) < ev.pretest_rate).astype(float)
-    mu = np.where(fell == 1, ev.time.mu[1], ev.time.mu[0])
-    sd = np.where(fell == 1, ev.time.sigma[1], ev.time.sigma[0])
+def simulate_population(ev: PopulationEvidence, code: int, n: int, rng: np.random.Generator, mask_rate: float,
+                        scenario: str = "A") -> np.ndarray:
+    """Simulate ``n`` patients of one population under ``scenario`` ("A", "B" or "mix").
+
+    Returns columns CANONICAL + ``fell``. Under "mix" each patient is drawn
+    from A with probability :data:`MIX_WEIGHT`, else from B.
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario {scenario!r}; allowed: {', '.join(SCENARIOS)}")
+    if scenario == "mix":
+        from_b = rng.random(n) >= MIX_WEIGHT
+    else:
+        from_b = np.full(n, scenario == "B")
+    from_b &= ev.history_defined
+
+    def binary_given(state: np.ndarray, odds_ratio: float, prevalence: float, rate: float) -> np.ndarray:
+        p0, p1 = binary_rates(odds_ratio, prevalence, rate)
+        return (rng.random(n) < np.where(state == 1, p1, p0)).astype(float)
+
+    # A: F first, then H | F.  B: H first, then F | H (same OR, same overall rates).
+    fell_a = (rng.random(n) < ev.pretest_rate).astype(float)
+    prior_a = binary_given(fell_a, OR_PRIOR_FALL, ev.prior_fall_prevalence, ev.pretest_rate)
+    prior_b = (rng.random(n) < ev.prior_fall_prevalence).astype(float)
+    fell_b = binary_given(prior_b, OR_PRIOR_FALL, ev.pretest_rate, ev.prior_fall_prevalence)
+    fell = np.where(from_b, fell_b, fell_a)
+    prior = np.where(from_b, prior_b, prior_a)
+    group = np.where(from_b, prior, fell)  # who the published time distributions describe
+    mu = np.where(group == 1, ev.time.mu[1], ev.time.mu[0])
+    sd = np.where(group == 1, ev.time.sigma[1], ev.time.sigma[0])
     log_t = mu + sd * rng.standard_normal(n)
-
-    def binary(odds_ratio: float, prevalence: float) -> np.ndarray:
-        p0, p1 = binary_rates(odds_ratio, prevalence, ev.pretest_rate)
-        return (rng.random(n) < np.where(fell == 1, p1, p0)).astype(float)
-
-    prior = binary(OR_PRIOR_FALL, ev.prior_fall_prevalence)
-    aid = binary(OR_WALKING_AID, ASSUMED_WALKING_AID_PREVALENCE)
-    steadi = binary(OR_STEADI_MODERATE, ASSUMED_STEADI_AT_RISK_PREVALENCE)
+    aid = binary_given(fell, OR_WALKING_AID, ASSUMED_WALKING_AID_PREVALENCE, ev.pretest_rate)
+    steadi = binary_given(fell, OR_STEADI_MODERATE, ASSUMED_STEADI_AT_RISK_PREVALENCE, ev.pretest_rate)
     if ev.sex_effect:
-        female = binary(sex_odds_ratio(), women_share())
+        female = binary_given(fell, sex_odds_ratio(), women_share(), ev.pretest_rate)
     else:
         female = (rng.random(n) < women_share()).astype(float)
     sex = np.where(female == 1, 1.0, 2.0)
@@ -228,7 +279,7 @@ def simulate_population(ev: PopulationEvidence, code: int, n: int, rng: np.rando
 
 
 def evidence_cohort(seed: int, n_per_population: int = TRAIN_N_PER_POPULATION, mask_rate: float = MASK_RATE,
-                    populations_: tuple[str, ...] = MODEL_POPULATIONS) -> tuple[np.ndarray, np.ndarray]:
+                    populations_: tuple[str, ...] = MODEL_POPULATIONS, scenario: str = "mix") -> tuple[np.ndarray, np.ndarray]:
     """A reproducible evidence cohort.
 
     Parameters
@@ -241,6 +292,9 @@ def evidence_cohort(seed: int, n_per_population: int = TRAIN_N_PER_POPULATION, m
         Probability that each optional predictor is hidden (MCAR).
     populations_ : tuple of str
         Which modelled populations to simulate.
+    scenario : {"mix", "A", "B"}
+        Structural scenario (module docstring); "mix" (the training cohort)
+        draws each patient from A or B with probability :data:`MIX_WEIGHT`.
 
     Returns
     -------
@@ -251,11 +305,11 @@ def evidence_cohort(seed: int, n_per_population: int = TRAIN_N_PER_POPULATION, m
     """
     rng = np.random.default_rng(seed)
     evid = population_evidence()
-    blocks = [simulate_population(evid[p], MODEL_POPULATIONS.index(p), n_per_population, rng, mask_rate) for p in populations_]
+    blocks = [simulate_population(evid[p], MODEL_POPULATIONS.index(p), n_per_population, rng, mask_rate, scenario)
+              for p in populations_]
     data = np.vstack(blocks)
     data = data[rng.permutation(len(data))]
     return data[:, :-1], data[:, -1]
-
 
 
 def llr_vertex(mu0: float, s0: float, mu1: float, s1: float) -> float:

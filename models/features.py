@@ -72,8 +72,11 @@ DESIGN_COLUMNS: tuple[str, ...] = (
     + tuple(f"{name}[{p}]" for name in ("prior_fall_no", "prior_fall_yes") for p in MODEL_POPULATIONS)
     + tuple(f"{name}[{p}]" for name in ("walking_aid_no", "walking_aid_yes") for p in MODEL_POPULATIONS)
     + tuple(f"{name}[{p}]" for name in ("steadi_low", "steadi_at_risk") for p in MODEL_POPULATIONS)
+    + tuple(f"time_llr_prior_known[{p}]" for p in MODEL_POPULATIONS)
 )
 TIME_COLUMNS = slice(N_POP, 2 * N_POP)
+#: The time term's change when fall history is known (0 under scenario A, −time_llr under B).
+TIME_KNOWN_COLUMNS = slice(len(DESIGN_COLUMNS) - N_POP, len(DESIGN_COLUMNS))
 
 
 @functools.cache
@@ -97,18 +100,23 @@ def time_feature(log_seconds: np.ndarray, pop: np.ndarray, params=None) -> np.nd
     return np.where(pop >= 0, g, 0.0)
 
 
-def design_matrix(canonical: np.ndarray, time_params=None) -> np.ndarray:
+def design_matrix(canonical: np.ndarray, time_params=None, time_values: np.ndarray | None = None) -> np.ndarray:
     """Expand canonical codes (see :data:`models.evidence.CANONICAL`) to the design matrix.
 
     Every block is interacted with the population; an unknown predictor is
-    the reference level (all its columns 0). Rows of populations that are
-    not modelled (code −1) are all zero. ``time_params`` (stored with the
-    fitted pipeline) defaults to the evidence-derived constants.
+    the reference level (all its columns 0). The time term has a second
+    column that is non-zero only when fall history is known: under the
+    scenario where the time tracks fall history (see :mod:`models.evidence`)
+    the time adds little once the history is known. Rows of populations
+    that are not modelled (code −1) are all zero. ``time_params`` (stored with the
+    fitted pipeline) defaults to the evidence-derived constants;
+    ``time_values`` is :func:`time_feature` of the rows when the caller has it.
     """
     c = np.asarray(canonical, dtype=float)
     pop = c[:, 0]
     onehot = np.stack([pop == k for k in range(N_POP)], axis=1).astype(float)
-    z = time_feature(c[:, 1], pop, time_params)[:, None] * onehot
+    g = time_feature(c[:, 1], pop, time_params) if time_values is None else time_values
+    z = g[:, None] * onehot
     community = onehot[:, :1]
     # +1 female, −1 male, 0 unknown: the small published sex effect (OR 1.15) is one
     # symmetric contrast, so "unknown" lies between female and male whatever the fit.
@@ -118,6 +126,7 @@ def design_matrix(canonical: np.ndarray, time_params=None) -> np.ndarray:
         v = c[:, col]
         blocks.append((v == 0)[:, None] * onehot)
         blocks.append((v == 1)[:, None] * onehot)
+    blocks.append(z * (c[:, 3] != UNKNOWN)[:, None])
     return np.hstack(blocks)
 
 
@@ -217,6 +226,11 @@ def _numeric_column(frame: pd.DataFrame, key: str) -> np.ndarray:
         kind = "a whole number" if whole else "a number"
         raise InputError(key, f"{where(frame, i)}: {values[i]:g} is not allowed; allowed: {kind} from {lo:g} to {hi:g} {unit}, or blank")
     return values
+
+
+def ages_of(frame: pd.DataFrame) -> np.ndarray:
+    """The validated ``age`` column (NaN = unknown; all NaN when there is no such column)."""
+    return _numeric_column(frame, "age")
 
 
 def where(frame: pd.DataFrame, i: int) -> str:

@@ -97,3 +97,21 @@ def sensitivity_specificity(y, score, threshold: float) -> tuple[float, float]:
     y, s = _arrays(y, score)
     positive = s >= threshold
     return float(positive[y == 1].mean()), float((~positive[y == 0]).mean())
+
+
+def interval_coverage(y, p, low, high, n_bins: int = 10) -> list[dict]:
+    """Deciles of predicted risk: does the mean 95 % interval contain the observed rate?
+
+    Patients are sorted by ``p`` and cut into ``n_bins`` groups of equal size;
+    a group is covered when mean(low) ≤ observed rate ≤ mean(high).
+    """
+    y, p = _arrays(y, p)
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    order = np.argsort(p, kind="stable")
+    rows = []
+    for idx in np.array_split(order, n_bins):
+        observed = float(y[idx].mean())
+        lo, hi = float(low[idx].mean()), float(high[idx].mean())
+        rows.append({"n": int(idx.size), "mean_predicted": float(p[idx].mean()), "observed_rate": observed,
+                     "mean_low": lo, "mean_high": hi, "covered": bool(lo <= observed <= hi)})
+    return rows

@@ -15,10 +15,13 @@ from pathlib import Path
 import numpy as np
 import skops.io as sio
 
+from .features import DESIGN_COLUMNS
 from .model import FallRiskModel
 
-FORMAT = 1
-DEFAULT_ARTIFACT = "evidence-1.0.0.skops"
+FORMAT = 2
+#: Older formats still read (format 1: before the structural scenarios, see :func:`_upgrade_v1`).
+READABLE_FORMATS = (1, 2)
+DEFAULT_ARTIFACT = "evidence-2.0.0.skops"
 #: The only non-default types a model file may contain.
 TRUSTED_TYPES: tuple[str, ...] = (
     "models.features.design_matrix",
@@ -35,7 +38,8 @@ def _state(model: FallRiskModel) -> dict:
         "kind": model.kind,
         "coef": model.coef.tolist(),
         "time_cov": model.time_cov.tolist(),
-        "steadi_var": model.steadi_var,
+        "var_terms": model.var_terms.tolist(),
+        "scenario_coef": None if model.scenario_coef is None else model.scenario_coef.tolist(),
         "reference_rates": list(model.reference_rates),
         "pretest_rates": list(model.pretest_rates),
         "time_params": [list(r) for r in model.time_params],
@@ -68,17 +72,40 @@ def from_bytes(data: bytes) -> FallRiskModel:
     if not isinstance(obj, dict) or "state" not in obj:
         raise ValueError("not a StepBack model file")
     s = json.loads(obj["state"])
-    if s.get("format") != FORMAT:
-        raise ValueError(f"unsupported model format {s.get('format')!r}; allowed: {FORMAT}")
+    if s.get("format") not in READABLE_FORMATS:
+        raise ValueError(f"unsupported model format {s.get('format')!r}; allowed: {', '.join(map(str, READABLE_FORMATS))}")
+    if s["format"] == 1:
+        s = _upgrade_v1(s)
     return FallRiskModel(
         version=s["version"], kind=s["kind"], estimator=obj["estimator"],
         coef=np.asarray(s["coef"], dtype=float), time_cov=np.asarray(s["time_cov"], dtype=float),
-        steadi_var=float(s["steadi_var"]), reference_rates=tuple(s["reference_rates"]),
+        var_terms=np.asarray(s["var_terms"], dtype=float),
+        scenario_coef=None if s["scenario_coef"] is None else np.asarray(s["scenario_coef"], dtype=float),
+        reference_rates=tuple(s["reference_rates"]),
         pretest_rates=tuple(s["pretest_rates"]), time_params=tuple(tuple(r) for r in s["time_params"]),
         recal=tuple(s["recal"]), recal_cov=np.asarray(s["recal_cov"], dtype=float),
         coef_cov=None if s["coef_cov"] is None else np.asarray(s["coef_cov"], dtype=float),
         parent_version=s["parent_version"], seed=s["seed"], card=s["card"], metrics=s["metrics"],
     )
+
+
+def _upgrade_v1(s: dict) -> dict:
+    """A format-1 state (model ``evidence-1.0.0`` and its recalibrations) in format-2 terms.
+
+    Format 1 had no time-by-known-history columns (zero coefficients here:
+    the same predictions), only the STEADI term in its interval (var_terms
+    with the full STEADI variance, nothing else) and no scenario refits.
+    Its ``estimator`` predates the new design and is not used for predictions.
+    """
+    n_new = len(DESIGN_COLUMNS) - len(s["coef"])
+    s = dict(s)
+    s["coef"] = list(s["coef"]) + [0.0] * n_new
+    if s.get("coef_cov") is not None:
+        s["coef_cov"] = np.pad(np.asarray(s["coef_cov"]), (0, n_new)).tolist()
+    v = float(s.pop("steadi_var"))
+    s["var_terms"] = [[0.0, 0.0, 0.0, 0.0, v, v, 0.0]] * len(s["time_cov"])
+    s["scenario_coef"] = None
+    return s
 
 
 def save(model: FallRiskModel, path: str | Path) -> Path:

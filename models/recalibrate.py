@@ -187,7 +187,7 @@ def recalibrate(model: FallRiskModel, outcomes: Sequence[dict] | pd.DataFrame, *
     method = "logistic recalibration (intercept and slope on the current logit)"
     if full:
         coef, coef_cov = _full_refit(X, y, recal_coef(a, b))
-        bad = check_invariants(coef)
+        bad = check_invariants(coef, model.time_params)
         if bad:
             full = False
             note = "A full refit was attempted (≥ 500 events and non-events) but broke the model's invariants (" + "; ".join(bad) + "); logistic recalibration used instead."

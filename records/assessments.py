@@ -305,7 +305,9 @@ def _apply_risk(row: AssessmentRow, risk: Mapping[str, Any] | None, *, patient_p
         for key in RISK_KEYS:
             setattr(row, key, checked[key])
         # What the model said about its own result travels with the score snapshot.
-        extra = {"risk_note": risk.get("note"), "risk_thresholds": risk.get("thresholds")}
+        extra = {"risk_note": risk.get("note"), "risk_thresholds": risk.get("thresholds"),
+                 "risk_horizon": risk.get("horizon"), "risk_inputs": risk.get("inputs"),
+                 "risk_scenario_probabilities": risk.get("scenario_probabilities")}
         row.score = {**(row.score or {}), **{k: v for k, v in extra.items() if v is not None}}
     if scored:
         _apply_program(row, patient_population)

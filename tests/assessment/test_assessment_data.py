@@ -35,7 +35,7 @@ def test_every_row_names_its_evidence_row(name):
     [
         ("polo_ferrero_2025_nonfallers", 382, 5.1, 1.3, True),  # §3: 483 − 101 fallers; 5.1 ± 1.3 s
         ("polo_ferrero_2025_fallers", 101, 6.8, 3.4, True),  # §3: 6.8 ± 3.4 s
-        ("mbada_young_old", 62, 3.45, 0.80, False),  # §3: journal and year unverified
+        ("mbada_young_old", 62, 3.45, 0.80, True),  # §3: Mbada et al. 2023, Advances in Rehabilitation
     ],
 )
 def test_reference_cohorts(cohort, n, mean, sd, verified):

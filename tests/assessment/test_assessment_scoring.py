@@ -24,18 +24,21 @@ PUBLISHED_MDC95 = {
 # MDC95 = 1.96 × √2 × SD × √(1 − ICC); SD 1.3 s (§3 Polo-Ferrero 2025 non-fallers),
 # ICC 0.940 (§4 Özden 2021). By hand: 1.96 × 1.41421 × 1.3 × 0.244949 = 0.8827 s.
 COMMUNITY_MDC95 = 1.96 * math.sqrt(2) * 1.3 * math.sqrt(1 - 0.940)
-NO_MDC95 = ("nursing_home", "amputation")
+NO_MDC95 = ("nursing_home",)
+# Amputation: SEM 0.38 s (§4, Şahan 2023, abstract); by hand 1.96 × 1.41421 × 0.38 = 1.0533 s.
+AMPUTATION_MDC95 = 1.96 * math.sqrt(2) * 0.38
 
 # source: clinical-evidence.md §2 — (seconds, side) of every published cut-off.
 CUTOFFS = {
     "community": [(3.0, "≤"), (3.5, "≥"), (4.5, "≥"), (5.5, "≥")],  # Carter 2019; Polo-Ferrero 2025
     "nursing_home": [(8.15, "≥"), (9.31, "≥")],  # Kapan 2025
     "parkinsons": [(4.2, "≥"), (10.31, "≥")],  # Carter 2020; Kocer 2023
-    "multiple_sclerosis": [],
+    "multiple_sclerosis": [(7.86, "≥")],  # Söke 2022 (abstract)
     "stroke": [],  # Kapan 2023: no difference by fall history
     "knee_arthroplasty": [],
     "hip_arthroplasty": [],
-    "amputation": [(3.11, "≥")],  # Prosthet Orthot Int, unverified
+    "amputation": [(3.11, "≥")],  # Şahan 2023 (abstract); not a fall cut-off
+    "dementia": [],  # Chan 2022: fallers not different
 }
 
 
@@ -117,7 +120,7 @@ def test_band_at_the_cutoff_boundaries(population, seconds, band):
     assert r.band_label
 
 
-@pytest.mark.parametrize("population", ["multiple_sclerosis", "stroke", "knee_arthroplasty", "hip_arthroplasty", "amputation"])
+@pytest.mark.parametrize("population", ["stroke", "knee_arthroplasty", "hip_arthroplasty", "amputation", "dementia"])
 @pytest.mark.parametrize("seconds", [1.0, 3.0, 4.2, 8.15, 30.0])
 def test_populations_without_published_bands_have_band_none(population, seconds):
     r = scored([seconds], population)
@@ -166,7 +169,8 @@ def test_cutoff_met_at_below_and_above_the_cutoff(population, cut, side, delta):
         ("nursing_home", 8.15, None, None, 0.74, True),  # §2 Kapan 2025 (future falls)
         ("nursing_home", 9.31, None, None, 0.75, True),  # §2 Kapan 2025 (past falls)
         ("parkinsons", 4.2, None, None, 0.699, True),  # §2 Carter 2020
-        ("amputation", 3.11, None, None, None, False),  # §2 authors unverified
+        ("amputation", 3.11, None, None, None, True),  # §2 Şahan 2023 (abstract)
+        ("multiple_sclerosis", 7.86, None, None, None, True),  # §2 Söke 2022 (abstract): no accuracy published
     ],
 )
 def test_cutoff_accuracy_figures_match_the_evidence(population, seconds, sens, spec, auc, verified):
@@ -237,6 +241,43 @@ def test_change_is_none_without_a_published_mdc95(population, delta):
     assert r.change.mdc95 is None
     assert r.change.change_seconds == pytest.approx(delta)
     assert "No published MDC95" in r.change.note
+
+
+@pytest.mark.parametrize("seconds, band", [(7.85, "low"), (7.86, "high"), (12.0, "high")])
+def test_multiple_sclerosis_faller_cutoff_is_a_band_said_to_come_from_an_abstract(seconds, band):
+    r = scored([seconds], "multiple_sclerosis")
+    assert r.band == band and "abstract" in r.band_label
+    (c,) = r.cutoffs
+    assert "(abstract)" in c.source and c.auc is None and c.sensitivity is None
+
+
+def test_amputation_mdc95_is_derived_from_the_published_sem():
+    pop = populations()["amputation"]
+    assert pop.mdc95_kind == "derived"
+    assert pop.mdc95_seconds == pytest.approx(AMPUTATION_MDC95, rel=1e-12)
+    assert pop.mdc95_seconds == pytest.approx(1.0533, abs=5e-5)
+    assert "abstract" in pop.mdc95_note and "0.53" in pop.mdc95_note
+    assert scored([11.06], "amputation", previous=10.0).change.change == "worse"
+    assert scored([11.05], "amputation", previous=10.0).change.change == "no_real_change"
+
+
+# Dementia: MDC 0.10 m/s (§4, Chan 2022, abstract). From 10 s (0.30 m/s): 0.20 m/s is 15 s, 0.40 m/s is 7.5 s.
+@pytest.mark.parametrize("current, expected, mdc", [
+    (15.0, "worse", 5.0), (14.99, "no_real_change", 0.1 * 10 * 14.99 / 3),
+    (7.5, "improved", 2.5), (7.51, "no_real_change", 0.1 * 10 * 7.51 / 3), (10.0, "no_real_change", 1.0 / 0.3),
+])
+def test_dementia_speed_based_mdc_at_the_patients_own_speed(current, expected, mdc):
+    r = scored([current], "dementia", previous=10.0)
+    assert r.change.change == expected and r.change.mdc95_kind == "speed-based"
+    assert r.change.mdc95 == pytest.approx(mdc, abs=5e-4)
+    assert "0.1 m/s" in r.change.note and "abstract" in r.change.note
+
+
+@pytest.mark.parametrize("age, has_percentile", [(59, False), (60, True), (95, True), (None, True)])
+def test_no_percentile_outside_the_populations_ages(age, has_percentile):
+    r = scored([5.0], "community", **({"age": age} if age is not None else {}))
+    assert (r.percentile is not None) is has_percentile
+    assert any("outside" in f for f in r.flags) is (not has_percentile)
 
 
 def test_no_previous_time_means_no_change():

@@ -324,7 +324,7 @@ def test_score_json_has_the_model_fields(capsys):
     assert RISK_FIELDS <= data.keys()
     assert 0 < data["probability_low"] < data["probability"] < data["probability_high"] < 1
     assert data["risk_category"] in {"low", "moderate", "high"}
-    assert data["model_version"] == "evidence-1.0.0"
+    assert data["model_version"] == "evidence-2.0.0"
     assert data["risk_thresholds"]["low_below"] < data["risk_thresholds"]["high_at_or_above"]
 
 
@@ -403,15 +403,61 @@ def test_assess_records_the_model_version_and_probability(capsys, db):
                          "--walking-aid", "yes", "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["model_version"] == "evidence-1.0.0" and data["risk_category"] in {"moderate", "high"}
+    assert data["model_version"] == "evidence-2.0.0" and data["risk_category"] in {"moderate", "high"}
     history = json.loads(run(capsys, "history", "--db", db, "--mrn", "P1", "--json")[1])
     assert history[0]["probability"] == pytest.approx(data["probability"])
+
+
+def test_score_states_the_horizon_the_inputs_and_the_scenarios(capsys):
+    code, out, err = run(capsys, "score", "--trial", "9.8", "--prior-falls", "1", "--walking-aid", "yes", "--age", "72",
+                         "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["risk_horizon"] == "a fall in the next 12 months"
+    assert data["risk_inputs"]["known"]["prior falls"] == "1" and data["risk_inputs"]["known"]["age"] == "72 years"
+    assert set(data["risk_inputs"]["unknown"]) == {"sex", "STEADI level"}
+    a, b = data["risk_scenario_probabilities"]["A"], data["risk_scenario_probabilities"]["B"]
+    assert data["probability_low"] <= min(a, b) and max(a, b) <= data["probability_high"]
+    code, out, _ = run(capsys, "score", "--trial", "9.8", "--prior-falls", "1", "--age", "72")
+    assert "chance of a fall in the next 12 months" in out and "inputs used" in out and "prior falls 1" in out
+
+
+def test_score_gives_no_probability_or_percentile_below_the_populations_ages(capsys):
+    code, out, err = run(capsys, "score", "--trial", "6", "--age", "45", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["probability"] is None and data["percentile"] is None and data["risk_category"] is None
+    assert "Age 45 is outside" in data["risk_note"] and data["risk_horizon"] == "a fall in the next 12 months"
+    code, out, _ = run(capsys, "score", "--trial", "6", "--age", "45")
+    assert code == 0 and "percentile not computed" in out and "not estimated" in out
+
+
+def test_assess_json_states_the_horizon_and_inputs(capsys, db):
+    run(capsys, "patient", "add", "--db", db, "--mrn", "H1", "--given", "Ana", "--family", "Ruiz",
+        "--birth-date", "1948-03-02", "--sex", "female")
+    code, out, err = run(capsys, "assess", "--db", db, "--mrn", "H1", "--trial", "6.0", "--walking-aid", "no", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["risk_horizon"] == "a fall in the next 12 months"
+    assert data["risk_inputs"]["known"]["walking aid"] == "no" and "prior falls" in data["risk_inputs"]["unknown"]
+
+
+def test_model_evaluate_prints_the_metrics_with_their_cohorts(capsys, db):
+    code, out, err = run(capsys, "model", "evaluate", "--db", db)
+    assert code == 0, err
+    assert "simulated from the model's own assumptions (not a validation)" in out
+    for scenario in ("A", "B", "mix"):
+        assert f"  {scenario:<9}community" in out
+    assert "/ 10" in out and "published 0.655" in out and "Mix cohort: simulated cohort" in out
+    code, out, _ = run(capsys, "model", "evaluate", "--db", db, "--json")
+    data = json.loads(out)
+    assert "not a validation" in data["cohort"] and set(data["scenarios"]) == {"A", "B", "mix"}
 
 
 def test_model_list_activate_card_and_recalibrate_needs_outcomes(capsys, db):
     code, out, _ = run(capsys, "model", "list", "--db", db, "--json")
     versions = json.loads(out)
-    assert [(v["version"], v["active"]) for v in versions] == [("evidence-1.0.0", True)]
+    assert [(v["version"], v["active"]) for v in versions] == [("evidence-2.0.0", True)]
     code, out, _ = run(capsys, "model", "card", "--db", db)
     assert code == 0 and "not been validated prospectively" in out
     code, _, err = run(capsys, "model", "recalibrate", "--db", db)
@@ -440,7 +486,7 @@ def test_model_recalibrate_and_activate_with_enough_outcomes(capsys, db):
     code, out, err = run(capsys, "model", "recalibrate", "--db", db, "--json")
     assert code == 0, err
     new = json.loads(out)
-    assert new["parent_version"] == "evidence-1.0.0" and new["kind"] == "recalibrated"
+    assert new["parent_version"] == "evidence-2.0.0" and new["kind"] == "recalibrated"
     assert "log_loss" in json.dumps(new["local"]) and "brier" in json.dumps(new["local"])
     versions = json.loads(run(capsys, "model", "list", "--db", db, "--json")[1])
     assert [v["active"] for v in versions if v["version"] == new["version"]] == [False]  # admin activates

@@ -24,7 +24,8 @@ mdc95_published() {
         stroke) echo 1.57 ;;             # §4, J Stroke Cerebrovasc Dis 2021 (as published)
         knee_arthroplasty) echo 2.94 ;;  # §4, Unver 2020
         hip_arthroplasty) echo 4.33 ;;   # §4, Özden, Coşkun, Bakırhan
-        *) echo "" ;;                    # nursing_home, amputation: none
+        amputation) calc "1.96 * sqrt(2) * 0.38" ;; # §4, Şahan 2023 (abstract): SEM 0.38 s, MDC95 = 1.96 × √2 × SEM
+        *) echo "" ;;                    # nursing_home: none
     esac
 }
 
@@ -56,6 +57,8 @@ band_for() { # population mean  -> band name ('' when no published cut-off)
             if is "$t >= 8.15"; then echo high; else echo low; fi ;;
         parkinsons) # §2, Carter 2020: 4.2 s
             if is "$t >= 4.2"; then echo high; else echo low; fi ;;
+        multiple_sclerosis) # §2, Söke 2022 (abstract): faller cut-off 7.86 s
+            if is "$t >= 7.86"; then echo high; else echo low; fi ;;
         *) echo "" ;;
     esac
 }
@@ -81,7 +84,11 @@ multiple_sclerosis|6.0;6.5|8.0
 stroke|10.0;11.0|9.5
 knee_arthroplasty|5.0;5.0|7.94
 hip_arthroplasty|9.0;8.0|4.17
-amputation|4.0;4.4|4.0'
+amputation|4.0;4.4|4.0
+amputation|5.2;5.3|4.0
+multiple_sclerosis|7.9;7.9|
+dementia|12.0;13.0|10.0
+dementia|14.0;16.0|10.0'
 
 echo "population,trials,previous_seconds,mean_seconds,speed_m_per_s,z,percentile,band,change_seconds,change,mdc95"
 while IFS='|' read -r pop trials prev; do
@@ -101,6 +108,10 @@ while IFS='|' read -r pop trials prev; do
     fi
     band=$(band_for "$pop" "$mean")
     mdc=$([ "$pop" = community ] && echo "$COMMUNITY_MDC95" || mdc95_published "$pop")
+    if [ "$pop" = dementia ] && [ -n "$prev" ]; then
+        # §4, Chan 2022 (abstract): MDC 0.10 m/s; |3/mean − 3/prev| ≥ 0.10 ⇔ |mean − prev| ≥ 0.10·prev·mean/3
+        mdc=$(calc "0.10 * $prev * $mean / $COURSE_M")
+    fi
     delta=""; change=""
     if [ -n "$prev" ]; then
         delta=$(calc "$mean - $prev")

@@ -8,7 +8,7 @@ from models.evaluate import evaluate
 
 
 def test_evaluate_is_json_able(evaluation):
-    assert json.loads(json.dumps(evaluation))["model_version"] == "evidence-1.0.0"
+    assert json.loads(json.dumps(evaluation))["model_version"] == "evidence-2.0.0"
 
 
 def test_calibration_on_independent_cohort(evaluation):

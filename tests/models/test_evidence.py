@@ -43,7 +43,63 @@ def test_cohort_is_reproducible_and_seed_dependent():
 
 @pytest.fixture(scope="module")
 def cohort():
-    return E.evidence_cohort(11, 60_000, mask_rate=0.0)
+    return E.evidence_cohort(11, 60_000, mask_rate=0.0, scenario="A")
+
+
+@pytest.fixture(scope="module")
+def cohort_b():
+    return E.evidence_cohort(12, 60_000, mask_rate=0.0, scenario="B")
+
+
+def odds_ratio(x, y):
+    a, b = ((x == 1) & (y == 1)).sum(), ((x == 1) & (y == 0)).sum()
+    c, d = ((x == 0) & (y == 1)).sum(), ((x == 0) & (y == 0)).sum()
+    return (a * d) / (b * c)
+
+
+def test_scenario_b_times_describe_prior_fallers(cohort_b):
+    """Under B the published faller groups are prior fallers, and the time says nothing once history is known."""
+    X, y = cohort_b
+    com = X[:, 0] == 0
+    prior = X[:, 3]
+    for h, (mean, sd) in ((1, (6.8, 3.4)), (0, (5.1, 1.3))):
+        mu, _ = lognormal_params(mean, sd)
+        assert X[com & (prior == h), 1].mean() == pytest.approx(float(mu), abs=0.01)
+        # within one history level, future fallers and non-fallers walk alike
+        gap = X[com & (prior == h) & (y == 1), 1].mean() - X[com & (prior == h) & (y == 0), 1].mean()
+        assert abs(gap) < 0.015
+    assert odds_ratio(prior[com], y[com]) == pytest.approx(2.8, rel=0.08)
+    assert y[com].mean() == pytest.approx(0.275, abs=0.01) and prior[com].mean() == pytest.approx(0.275, abs=0.01)
+
+
+def test_scenario_a_time_is_independent_of_history_given_the_fall(cohort):
+    X, y = cohort
+    com = X[:, 0] == 0
+    for fell in (0, 1):
+        gap = X[com & (y == fell) & (X[:, 3] == 1), 1].mean() - X[com & (y == fell) & (X[:, 3] == 0), 1].mean()
+        assert abs(gap) < 0.015
+
+
+def test_nursing_home_is_the_same_under_both_scenarios():
+    """Kapan's time link is prospective: scenario B does not apply to nursing homes."""
+    a, ya = E.evidence_cohort(5, 3000, populations_=("nursing_home",), scenario="A")
+    b, yb = E.evidence_cohort(5, 3000, populations_=("nursing_home",), scenario="B")
+    assert np.array_equal(a, b) and np.array_equal(ya, yb)
+
+
+def test_mix_draws_half_from_each_scenario():
+    X, y = E.evidence_cohort(9, 60_000, mask_rate=0.0, populations_=("community",), scenario="mix")
+    a, ya = E.evidence_cohort(9, 60_000, mask_rate=0.0, populations_=("community",), scenario="A")
+    b, yb = E.evidence_cohort(9, 60_000, mask_rate=0.0, populations_=("community",), scenario="B")
+    # the time–history odds ratio of the mix lies between A's and B's
+    slow = lambda x: (x[:, 1] > np.log(6.0)).astype(float)  # noqa: E731
+    ors = [odds_ratio(slow(c), c[:, 3]) for c in (a, X, b)]
+    assert ors[0] < ors[1] < ors[2]
+
+
+def test_unknown_scenario_is_refused():
+    with pytest.raises(ValueError):
+        E.evidence_cohort(1, 10, scenario="C")
 
 
 def test_cohort_rates_and_time_distributions(cohort):
@@ -79,14 +135,11 @@ def test_binormal_cutoff_is_the_youden_point():
 
 
 @pytest.mark.parametrize("pop", [0, 1, 2])
-@pytest.mark.parametrize("col,odds_ratio", [(3, 2.8), (4, 2.2), (5, 2.62)])
-def test_cohort_odds_ratios(cohort, col, odds_ratio, pop):
+@pytest.mark.parametrize("col,expected", [(3, 2.8), (4, 2.2), (5, 2.62)])
+def test_cohort_odds_ratios(cohort, col, expected, pop):
     X, y = cohort
     m = X[:, 0] == pop
-    x, y = X[m, col], y[m]
-    a, b = ((x == 1) & (y == 1)).sum(), ((x == 1) & (y == 0)).sum()
-    c, d = ((x == 0) & (y == 1)).sum(), ((x == 0) & (y == 0)).sum()
-    assert (a * d) / (b * c) == pytest.approx(odds_ratio, rel=0.08)
+    assert odds_ratio(X[m, col], y[m]) == pytest.approx(expected, rel=0.08)
 
 
 def test_time_transform_is_monotone_and_flat_below_vertex():

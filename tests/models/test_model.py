@@ -13,14 +13,14 @@ from models.evidence import evidence_cohort
 
 
 def test_version_and_result_shape(model):
-    assert isinstance(model, FallRiskModel) and model.version == "evidence-1.0.0"
+    assert isinstance(model, FallRiskModel) and model.version == "evidence-2.0.0"
     r = model.predict_one({"mean_seconds": 6.0})
     assert isinstance(r, RiskEstimate)
     assert r.probability_low < r.probability < r.probability_high
     assert r.risk_category in ("low", "moderate", "high")
     assert set(r.thresholds) >= {"low_below", "high_at_or_above", "basis"}
     d = r.to_dict()
-    assert d["model_version"] == "evidence-1.0.0" and d["population"] == "community"
+    assert d["model_version"] == "evidence-2.0.0" and d["population"] == "community"
 
 
 def test_fast_path_equals_the_sklearn_estimator(model):

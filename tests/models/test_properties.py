@@ -15,7 +15,7 @@ POPS = ["community", "nursing_home", "parkinsons"]
 patients = st.fixed_dictionaries({
     "mean_seconds": st.floats(1.0, 120.0),
     "population": st.sampled_from(POPS),
-    "age": st.one_of(st.none(), st.integers(18, 120)),
+    "age": st.one_of(st.none(), st.integers(60, 120)),  # younger: no probability (test below)
     "sex": st.sampled_from([None, "female", "male"]),
     "prior_falls": st.sampled_from([None, 0, 1, "2+"]),
     "walking_aid": st.sampled_from([None, True, False]),
@@ -57,7 +57,7 @@ ALTERNATIVES = {
     "sex": ["female", "male"],
     "prior_falls": [0, 1, "2+"],
     "walking_aid": [True, False],
-    "age": list(range(18, 121)),
+    "age": list(range(60, 121)),
     "stay_independent_score": list(range(0, 15)),
     "tug_seconds": [1.0, 11.99, 12.0, 300.0],
     "chair_stand_count": list(range(0, 61)),
@@ -73,3 +73,21 @@ def test_unknown_lies_between_the_possible_values(f, hidden):
     combos = [{**f, **dict(zip(hidden, combo))} for combo in itertools.product(*(ALTERNATIVES[k] for k in hidden))]
     values = MODEL.predict_frame(pd.DataFrame(combos))["probability"]
     assert values.min() - 1e-12 <= unknown <= values.max() + 1e-12
+
+
+@settings(max_examples=60, deadline=None)
+@given(patients, st.integers(18, 59), st.sampled_from(["community", "nursing_home"]))
+def test_no_probability_below_the_populations_ages(f, age, population):
+    r = MODEL.predict_one(dict(f, age=age, population=population))
+    assert r.probability is None and r.probability_low is None and r.risk_category is None
+    assert f"Age {age} is outside" in r.note and r.horizon == "a fall in the next 12 months"
+
+
+@settings(max_examples=100, deadline=None)
+@given(patients, base_rates)
+def test_interval_contains_both_scenarios(f, base_rate):
+    r = MODEL.predict_one(f, base_rate=base_rate)
+    for q in r.scenario_probabilities.values():
+        assert r.probability_low <= q <= r.probability_high
+    if f["population"] == "nursing_home":  # prospective time link: one scenario
+        assert r.scenario_probabilities["A"] == r.scenario_probabilities["B"]

@@ -18,7 +18,7 @@ def outcomes(model, n, shift=0.0, slope=1.0, seed=0, pops=("community",)):
     rng = np.random.default_rng(seed)
     fell = (rng.random(len(X)) < expit(shift + slope * eta)).astype(int)
     prior = np.where(X[:, 3] < 0, None, X[:, 3]).astype(object)
-    return pd.DataFrame({"assessment_id": np.arange(len(X)), "mean_seconds": np.exp(X[:, 1]),
+    return pd.DataFrame({"assessment_id": np.arange(len(X)), "mean_seconds": np.exp(X[:, 1]).clip(1.0, 120.0),
                          "population": POPS[X[:, 0].astype(int)], "prior_falls": prior, "fell": fell})
 
 
@@ -44,12 +44,13 @@ def test_bad_outcome_value_is_named(model):
 
 def test_recalibration_fixes_a_shifted_clinic(model):
     data = outcomes(model, 900, shift=0.8, seed=3)
-    new = recalibrate(model, data.to_dict("records"), version="evidence-1.0.0+test")
+    new = recalibrate(model, data.to_dict("records"), version="evidence-2.0.0+test")
     local = new.metrics["local"]
-    assert new.version == "evidence-1.0.0+test" and new.kind == "recalibrated" and new.parent_version == model.version
+    assert new.version == "evidence-2.0.0+test" and new.kind == "recalibrated" and new.parent_version == model.version
     assert local["events"] < 500 and local["recalibration"]["intercept"] == pytest.approx(0.8, abs=0.3)
     assert local["new"]["log_loss"] < local["current"]["log_loss"] and local["better"]
-    assert "Local recalibration" in new.card and "evidence-1.0.0+test" in new.card
+    assert "Local recalibration" in new.card and "evidence-2.0.0+test" in new.card
+    assert "These checks are of the parent model `evidence-2.0.0`" in new.card and "| B | community |" in new.card
     # invariants survive: slower never lowers, prior fall never lowers
     f = {"mean_seconds": 5.0}
     assert new.predict_one({"mean_seconds": 7.0}).probability >= new.predict_one(f).probability

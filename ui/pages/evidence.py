@@ -1,0 +1,3 @@
+from ui.evidence import render
+
+render()
