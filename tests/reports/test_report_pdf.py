@@ -13,7 +13,8 @@ from reportcheck import UNICODE_NAMES, flat, pdf_text, render_pages
 from reports import build_clinician_report, build_patient_report, render_many, render_pdf
 from reports.chart import Line, Text, trend_marks
 from reports.model import TrendChart, TrendPoint
-from reports.render import MARGIN, register_fonts
+from reports.render import MARGIN
+from reports.typeface import register_fonts
 
 PATIENT_PHRASES = (
     "Your backward walking test", "What we measured", "Your time: 4.0 seconds on average (2 walks).",
