@@ -25,12 +25,14 @@ PATIENT_PHRASES = (
     "Your next test: 21 April 2025.",
 )
 CLINICIAN_PHRASES = (
-    "3-meter backward walk test (3MBW): clinical record", "Protocol variant", "standing start",
+    "3-meter backward walk test (3MBW): clinical record", "Protocol and start convention", "standing start",
     "Timing source", "stopwatch", "4.10 s", "3.90 s", "valid", "Population", "Community older adults",
     "Reference cohort", "Polo-Ferrero", "Percentile", "z (log-normal)", "Cut-off band",
     "≥ 4.5 s", "high fall risk at or above", "31 % (interval 23 % to 40 %)", "Risk category",
     "example-0.0", "CDC STEADI items", "Timed Up and Go", "Previous mean time", "MDC95",
-    "3MBW mean time, 10 assessments", "Supported at home", "Reasons for the tier",
+    "3MBW mean time, 10 assessments", "Supported at home", "Why this program",
+    "Practice walk", "Safety screen and fall history", "Balance disorder or vertigo?", "Prior falls (as reported)",
+    "of a fall in the next 12 months", "Inputs used", "Change from the first", "Limitations", "Tester",
     "Clinician: Dr. Jana Novák, PT", "supports, and does not replace, clinical judgement",
 )
 
