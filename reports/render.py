@@ -22,7 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplate, Spacer, TableStyle
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer, TableStyle
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
 
@@ -72,6 +72,8 @@ def _styles(body: float, patient: bool) -> dict[str, ParagraphStyle]:
                              textColor=colors.white if patient else INK),
         "header": ParagraphStyle("header", base, fontName=BOLD, fontSize=8.0 if not patient else body,
                                  leading=10 if not patient else body * 1.2, spaceAfter=0),
+        "page": ParagraphStyle("page", base, fontSize=7.0 if not patient else body,
+                               leading=9 if not patient else body * 1.2, spaceAfter=0),
         "footer": ParagraphStyle("footer", base, fontSize=7.0 if not patient else body,
                                  leading=9 if not patient else body * 1.2, spaceAfter=0),
     }
@@ -184,7 +186,7 @@ def flowables(model: ReportModel, width: float) -> list:
             out.append(_table(block, styles, width, patient))
             out.append(Spacer(1, model.body_size * 0.5))
         elif isinstance(block, IconList):
-            out.append(KeepTogether([_icon_list(block, styles, width, patient)]))
+            out.append(_icon_list(block, styles, width, patient))
             out.append(Spacer(1, model.body_size * 0.4))
         elif isinstance(block, TrendChart):
             out.append(TrendFlowable(block, width, 200, FONT, BOLD))
@@ -234,18 +236,19 @@ def _page_furniture(model: ReportModel, styles: dict):
             canv.setStrokeColor(BLUE)
             canv.setLineWidth(0.8)
             canv.line(MARGIN, rule, width - MARGIN, rule)
-        label = model.page_label.format(page=canv.getPageNumber()) + " "
+        label = model.page_label.format(page=canv.getPageNumber())
         base = MARGIN - size - 4 - (4 if patient else 0)
         x_total = width - MARGIN - digits
-        canv.setFont(FONT, size)
-        canv.setFillColor(INK)
-        canv.drawRightString(x_total, base, label)
+        page = para(label, styles["page"])
+        label_w = min(sum(stringWidth(t, f, size) for f, t in runs(label)), usable / 2)
+        page.wrap(label_w + 2, size * 3)
+        page.drawOn(canv, x_total - label_w - size * 0.3, base - (page.height - styles["page"].leading) - size * 0.25)
         canv.saveState()
         canv.translate(x_total, base)
         canv.doForm("total-pages")
         canv.restoreState()
         if model.footer:
-            room = usable - stringWidth(label, FONT, size) - digits - 12
+            room = usable - label_w - digits - 12
             footer = para(model.footer, styles["footer"])
             footer.wrap(room, size * 3)
             footer.drawOn(canv, MARGIN, base - (footer.height - styles["footer"].leading) if footer.height > 0 else base)
