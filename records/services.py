@@ -52,6 +52,7 @@ from .model_store import (
     list_model_versions,
     save_model_version,
 )
+from .clinic_settings import ClinicSettingsView, get_clinic_settings, set_clinic_settings
 from .patients import (
     add_clinician,
     add_patient,
@@ -107,4 +108,5 @@ __all__ = [
     "open_drafts", "record_assessment", "record_report_printed", "record_fall", "record_steadi", "record_trial",
     "save_model_version", "start_assessment", "stop_assessment", "update_patient",
     "clinic_scope", "due_for_reassessment", "patient_summaries", "update_trial_observations",
+    "ClinicSettingsView", "get_clinic_settings", "set_clinic_settings",
 ]

@@ -37,6 +37,7 @@ _STEADI_NAMES = {
     "chair_stand_count": "30-s chair stand (stands)",
     "tandem_seconds": "4-stage balance: tandem stance (s)",
 }
+_LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "zh-Hans": "Chinese (Simplified)"}
 _CHANGE_NAMES = {"improved": "improved (beyond MDC95)", "worse": "worse (beyond MDC95)",
                  "no_real_change": "no real change (within MDC95)"}
 
@@ -135,8 +136,10 @@ def build_clinician_report(
     program: Program,
     history: Sequence[Mapping[str, Any]] = (),
     clinic: str | None = None,
+    clinic_phone: str | None = None,
+    language: str = "en",
 ) -> ReportModel:
-    """Build the clinician report as data.
+    """Build the clinician report as data (always in English: a chart note).
 
     Parameters
     ----------
@@ -158,6 +161,10 @@ def build_clinician_report(
         amended) for the trend chart; the current one is added if missing.
     clinic : str, optional
         Clinic name for the footer.
+    clinic_phone : str, optional
+        Clinic phone, printed beside the clinic's name.
+    language : str
+        The patient's handout language (printed, the note stays English).
 
     Returns
     -------
@@ -179,6 +186,7 @@ def build_clinician_report(
         ("Sex", str(patient.get("sex") or "not recorded")),
         ("MRN", mrn),
         ("Population", pop_text),
+        ("Handout language", _LANGUAGE_NAMES.get(language, language)),
     )))
     start = assessment.get("start") or "standing"
     try:
@@ -195,7 +203,7 @@ def build_clinician_report(
         ("Assessed on", iso(assessment.get("assessed_on"))),
         ("Assessment", f"{assessment.get('id', '—')}, version {version}{' (amended)' if amended else ''}"),
         ("Tester", clinician),
-        ("Clinic", clinic or "—"),
+        ("Clinic", " · ".join(t for t in (clinic, clinic_phone) if t) or "—"),
         ("Protocol and start convention", f"3MBW, {start} start: {timing}"),
         ("Practice walk", "not recorded" if practice is None else ("done" if practice else "not done")),
         ("Footwear", words(assessment.get("footwear")) if assessment.get("footwear") else "not recorded"),

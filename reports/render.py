@@ -242,7 +242,7 @@ def _page_furniture(model: ReportModel, styles: dict):
         page = para(label, styles["page"])
         label_w = min(sum(stringWidth(t, f, size) for f, t in runs(label)), usable / 2)
         page.wrap(label_w + 2, size * 3)
-        page.drawOn(canv, x_total - label_w - size * 0.3, base - (page.height - styles["page"].leading) - size * 0.25)
+        page.drawOn(canv, x_total - label_w - size * 0.5, base - (page.height - styles["page"].leading) - size * 0.25)
         canv.saveState()
         canv.translate(x_total, base)
         canv.doForm("total-pages")
