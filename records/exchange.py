@@ -64,7 +64,7 @@ from .views import steadi_raw
 
 # ----------------------------------------------------------------- columns
 
-PATIENT_COLUMNS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population")
+PATIENT_COLUMNS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population", "language")
 #: Assessment-level columns; ``assessment_population`` blank = the patient's population.
 ASSESSMENT_COLUMNS = (
     "assessed_on", "assessment_population", "start", "footwear", "assistive_device",
@@ -205,6 +205,7 @@ def _patient_cells(p: Patient) -> dict[str, str]:
         "birth_date": p.birth_date.isoformat(),
         "sex": p.sex or "",
         "population": p.population,
+        "language": p.language or "",
     }
 
 
@@ -457,7 +458,8 @@ def _plan(session: Session, frame: pd.DataFrame) -> _Plan:
         line = index + 2
         cells = _cells(raw_cells)
         try:
-            fields = validate_patient_fields({c: (cells.get(c) or None) if c == "sex" else cells.get(c, "") for c in PATIENT_COLUMNS})
+            fields = validate_patient_fields({c: (cells.get(c) or None) if c in ("sex", "language") else cells.get(c, "")
+                                              for c in PATIENT_COLUMNS})
         except InputError as err:
             plan.problems.append(RowProblem(line, err.field, err.message))
             continue
@@ -466,6 +468,8 @@ def _plan(session: Session, frame: pd.DataFrame) -> _Plan:
             stored[mrn] = session.scalar(sa.select(Patient).where(Patient.mrn == mrn))
         row = stored[mrn]
         known = _stored_patient(row) if row is not None else (file_patients[mrn][1] if mrn in file_patients else None)
+        if known is not None and "language" not in cells:  # a file without the column keeps the stored language
+            fields["language"] = known["language"]
         if known is not None:
             differs = _patient_mismatch(known, fields)
             if differs is not None:
