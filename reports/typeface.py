@@ -1,8 +1,8 @@
 """Fonts for every script a patient's name may be written in.
 
 The bundled DejaVu Sans (Latin, Greek, Cyrillic) is the base face; Noto Sans
-Arabic, Hebrew, Devanagari and Thai, and Droid Sans Fallback (CJK Unified
-Ideographs, kana, hangul) cover the rest. All are plain reportlab
+Arabic, Hebrew, Devanagari and Thai, Droid Sans Fallback (CJK Unified
+Ideographs and extension A, kana) and NanumGothic (Hangul) cover the rest. All are plain reportlab
 ``TTFont`` objects (glyph outlines in ``glyf``, shapable through uharfbuzz),
 registered once per process. :func:`markup` turns plain text into
 Paragraph markup whose runs of other scripts are wrapped in ``<font>`` tags
@@ -29,8 +29,11 @@ FALLBACKS = (
     ("NotoSansHebrew", "NotoSansHebrew-Bold", "NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf"),
     ("NotoSansDevanagari", "NotoSansDevanagari-Bold", "NotoSansDevanagari-Regular.ttf", "NotoSansDevanagari-Bold.ttf"),
     ("NotoSansThai", "NotoSansThai-Bold", "NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf"),
-    # Droid Sans Fallback has no bold; its regular face serves both.
+    # Droid Sans Fallback (CJK ideographs, kana) and NanumGothic (Hangul) ship without
+    # a bold file (size); their regular face serves both. Both files are unmodified:
+    # NanumGothic's licence reserves its name, so it is not subset.
     ("DroidSansFallback", "DroidSansFallback", "DroidSansFallbackFull.ttf", "DroidSansFallbackFull.ttf"),
+    ("NanumGothic", "NanumGothic", "NanumGothic.ttf", "NanumGothic.ttf"),
 )
 _FILES = {"DejaVuSans": "DejaVuSans.ttf", "DejaVuSans-Bold": "DejaVuSans-Bold.ttf"}
 _REGULAR = {BASE[0]: BASE[0], BASE[1]: BASE[0]}

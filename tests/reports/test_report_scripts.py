@@ -20,6 +20,7 @@ NAMES = (
     ("Cyrillic", "Анна", "Иванова", "DejaVuSans", False),
     ("Chinese", "秀英", "王", "DroidSansFallback", False),
     ("Japanese", "花子", "やまだ", "DroidSansFallback", False),
+    ("Korean", "민준", "김", "NanumGothic", False),
     ("Arabic", "محمد", "عبد الله", "NotoSansArabic", True),
     ("Hebrew", "שרה", "כהן", "NotoSansHebrew", True),
     ("Devanagari", "राजेश", "कुमार", "NotoSansDevanagari", False),
