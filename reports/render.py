@@ -3,8 +3,9 @@
 Every text is a platypus ``Paragraph`` (tables are platypus ``Table`` of
 Paragraphs), so reportlab wraps, shapes and reorders it: runs of another
 script are set in a font that has their glyphs (:mod:`reports.typeface`),
-Arabic, Hebrew, Devanagari and Thai are shaped with uharfbuzz and Arabic and
-Hebrew reordered right to left, and CJK text breaks between ideographs.
+Arabic, Hebrew, Devanagari and Thai are shaped with uharfbuzz (which also
+lays Arabic and Hebrew runs out right to left), and CJK text breaks between
+ideographs.
 The running header and "page X of Y" are drawn on each page; the page total
 is a form XObject filled in when the document is saved. Output is
 deterministic for the same model (reportlab's invariant mode), so golden
@@ -81,13 +82,16 @@ def _styles(body: float, patient: bool) -> dict[str, ParagraphStyle]:
 
 @functools.lru_cache(maxsize=256)
 def _variant(style: ParagraphStyle, shaped: bool, rtl: bool, cjk: bool) -> ParagraphStyle:
-    """``style`` with shaping, bidi reordering or CJK wrapping switched on as the text needs."""
+    """``style`` with shaping or CJK wrapping switched on as the text needs.
+
+    Right-to-left runs are ordered by uharfbuzz when they are shaped (it sets
+    each run's direction from its script); reportlab's own bidi needs the
+    ``rlbidi`` package, which the package index here does not serve.
+    """
     if not (shaped or rtl or cjk):
         return style
-    # CJK wrapping and bidi are exclusive in reportlab; CJK wins (bidi text then keeps logical order).
-    wrap = "CJK" if cjk else "LTR"
-    return ParagraphStyle(f"{style.name}-{int(shaped)}{int(rtl)}{int(cjk)}", style, wordWrap=wrap,
-                          shaping=1 if (shaped or rtl) else 0)
+    return ParagraphStyle(f"{style.name}-{int(shaped)}{int(rtl)}{int(cjk)}", style,
+                          wordWrap="CJK" if cjk else None, shaping=1 if (shaped or rtl) else 0)
 
 
 def para(text: str, style: ParagraphStyle) -> RLParagraph:

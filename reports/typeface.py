@@ -7,8 +7,9 @@ Ideographs and extension A, kana) and NanumGothic (Hangul) cover the rest. All a
 registered once per process. :func:`markup` turns plain text into
 Paragraph markup whose runs of other scripts are wrapped in ``<font>`` tags
 naming the font that has their glyphs; :func:`text_features` tells the
-renderer whether a text needs shaping (Arabic, Devanagari, Thai), bidi
-reordering (Arabic, Hebrew) or CJK line breaking.
+renderer whether a text needs shaping (Arabic, Devanagari, Thai), holds
+right-to-left runs (Arabic, Hebrew: shaped too, so they are laid out right
+to left) or needs CJK line breaking.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def test_no_glyph_is_missing_for_any_name_letter():
 
 
 def test_arabic_is_shaped_and_hebrew_reads_right_to_left():
-    """Shaping turns Arabic letters into their contextual forms; bidi puts Hebrew in visual order."""
+    """Shaping turns Arabic letters into their contextual forms and lays Hebrew out right to left."""
     pdf = render_pdf(build_clinician_report(**example_inputs(given_name="محمد", family_name="שרה")))
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         raw = doc.pages[0].extract_text()
