@@ -326,9 +326,11 @@ def cmd_patient_add(args) -> int:
         birth_date=args.birth_date,
         sex=args.sex,
         population=args.population,
+        language=args.language,
         actor=_actor(args),
     )
-    print(f"Added patient {p.mrn}: {p.family_name}, {p.given_name} (born {p.birth_date}, {p.sex}, {p.population})")
+    language = f", handout language {p.language}" if p.language else ""
+    print(f"Added patient {p.mrn}: {p.family_name}, {p.given_name} (born {p.birth_date}, {p.sex}, {p.population}{language})")
     return EXIT_OK
 
 
@@ -443,12 +445,18 @@ def cmd_history(args) -> int:
     return EXIT_OK
 
 
-def _report_models(db, patient, assessment, kinds, clinic, actor):
+def _report_models(db, patient, assessment, kinds, clinic, actor, language=None):
     import reports
+    from reports.i18n import review_warning
     from reports.inputs import report_inputs
     from records import services
 
-    inputs = report_inputs(patient, assessment, services.history(db, patient.mrn, actor=actor), clinic=clinic)
+    settings = services.get_clinic_settings(db)
+    inputs = report_inputs(patient, assessment, services.history(db, patient.mrn, actor=actor),
+                           clinic=clinic or (settings.name if settings else None),
+                           clinic_phone=settings.phone if settings else None, language=language)
+    if "patient" in kinds and review_warning(inputs["language"]):
+        print(f"warning: {patient.mrn}: {review_warning(inputs['language'])}", file=sys.stderr)
     builders = {"patient": reports.build_patient_report, "clinician": reports.build_clinician_report}
     models = [builders[k](**inputs) for k in kinds]
     services.record_report_printed(db, assessment.id, kinds, actor=actor)
@@ -466,8 +474,11 @@ def cmd_report(args) -> int:
     import reports
     from records import services
 
+    from records.validation import validate_language
+
     batch = args.due or args.date_from or args.date_to
     kinds = [args.kind] if args.kind else ["patient", "clinician"]
+    language = validate_language(args.language, "--language")
     actor = _actor(args)
     db = _open_db(args)
     if not batch:
@@ -485,7 +496,7 @@ def cmd_report(args) -> int:
             if not current:
                 raise InputError("--mrn", f"{patient.mrn} has no final assessment to report")
             assessment = services.get_assessment(db, current[-1].id, actor=actor)
-        (model,) = _report_models(db, patient, assessment, kinds, args.clinic, actor)
+        (model,) = _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
         Path(args.out).write_bytes(reports.render_pdf(model))
         print(f"Wrote {args.kind} report for {patient.mrn} (assessment {assessment.id}) to {args.out}")
         return EXIT_OK
@@ -505,12 +516,29 @@ def cmd_report(args) -> int:
         # reassess_on is stored at finalising (the program's date); undated counts as due
         if args.due and assessment.reassess_on is not None and assessment.reassess_on > today:
             continue
-        models += _report_models(db, patient, assessment, kinds, args.clinic, actor)
+        models += _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
     if not models:
         print("No reports to print.", file=sys.stderr)
         return EXIT_OK
     paths = reports.render_many(models, args.out_dir, workers=args.workers, progress=_progress_bar)
     print(f"Wrote {len(paths)} reports to {args.out_dir}")
+    return EXIT_OK
+
+
+def cmd_clinic(args) -> int:
+    from records import services
+
+    db = _open_db(args)
+    if args.clinic_command == "set":
+        s = services.set_clinic_settings(db, name=args.name, phone=args.phone, address=args.address,
+                                         actor=_actor(args))
+        print(f"Clinic set: {s.name}, {s.phone}" + (f", {s.address}" if s.address else ""))
+        return EXIT_OK
+    s = services.get_clinic_settings(db)
+    if s is None:
+        print("No clinic set (stepback clinic set --name NAME --phone PHONE).")
+        return EXIT_OK
+    print(f"Name: {s.name}\nPhone: {s.phone}\nAddress: {s.address or '—'}")
     return EXIT_OK
 
 
@@ -794,6 +822,7 @@ def build_parser() -> Parser:
     p.add_argument("--birth-date", required=True, help="YYYY-MM-DD")
     p.add_argument("--sex", required=True, help="female | male")
     p.add_argument("--population", default="community", help="population id (default community)")
+    p.add_argument("--language", metavar="en|es|zh-Hans", help="preferred language of the patient handout (not recorded if left out)")
     p.set_defaults(func=cmd_patient_add)
     p = psub.add_parser("list", parents=[db_parent], help="list patients")
     p.add_argument("--search", help="MRN prefix or part of a name")
@@ -838,8 +867,20 @@ def build_parser() -> Parser:
     p.add_argument("--to", dest="date_to", metavar="DATE", help="batch: assessments on or before this date")
     p.add_argument("--out-dir", metavar="DIR", help="batch: folder for the PDFs")
     p.add_argument("--workers", type=int, default=2, help="batch: worker processes (default 2, one per core)")
-    p.add_argument("--clinic", metavar="NAME", help="clinic name printed on the reports")
+    p.add_argument("--clinic", metavar="NAME", help="clinic name printed on the reports (default: `clinic set`)")
+    p.add_argument("--language", metavar="en|es|zh-Hans",
+                   help="language of the patient handout (default: the patient's preferred language, else en)")
     p.set_defaults(func=cmd_report)
+
+    clinic = sub.add_parser("clinic", help="the clinic printed on the reports: set, show")
+    csub = clinic.add_subparsers(dest="clinic_command", metavar="ACTION", parser_class=Parser)
+    p = csub.add_parser("set", parents=[db_parent], help="store the clinic's name and phone (and address)")
+    p.add_argument("--name", required=True, help="clinic name")
+    p.add_argument("--phone", required=True, help="phone number patients call")
+    p.add_argument("--address", help="postal address (optional)")
+    p.set_defaults(func=cmd_clinic)
+    p = csub.add_parser("show", parents=[db_parent], help="print the clinic settings")
+    p.set_defaults(func=cmd_clinic)
 
     model = sub.add_parser("model", help="the fall-risk model: train, evaluate, card, recalibrate, activate, list")
     msub = model.add_subparsers(dest="model_command", metavar="ACTION", parser_class=Parser)

@@ -41,7 +41,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from assessment import Assessment, InputError, score, validate_assessment
+from assessment import Assessment, InputError, validate_assessment
 from assessment.gatekeeper import is_blank, validate_population
 from assessment.program import SAFETY_SCREEN_KEYS
 from assessment.protocol import MAX_TIMED_TRIALS
@@ -65,7 +65,7 @@ from .views import steadi_raw
 
 # ----------------------------------------------------------------- columns
 
-PATIENT_COLUMNS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population")
+PATIENT_COLUMNS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population", "language")
 #: Assessment-level columns; ``assessment_population`` blank = the patient's population.
 ASSESSMENT_COLUMNS = (
     "assessed_on", "assessment_population", "start", "footwear", "assistive_device",
@@ -211,6 +211,7 @@ def _patient_cells(p: Patient) -> dict[str, str]:
         "birth_date": p.birth_date.isoformat(),
         "sex": p.sex or "",
         "population": p.population,
+        "language": p.language or "",
     }
 
 
@@ -470,7 +471,8 @@ def _plan(session: Session, rows: Iterable[ImportRow], unit: str = "line") -> _P
     file_patients: dict[str, tuple[int, dict[str, Any]]] = {}
     for line, cells, extra in rows:
         try:
-            fields = validate_patient_fields({c: (cells.get(c) or None) if c == "sex" else cells.get(c, "") for c in PATIENT_COLUMNS})
+            fields = validate_patient_fields({c: (cells.get(c) or None) if c in ("sex", "language") else cells.get(c, "")
+                                              for c in PATIENT_COLUMNS})
         except InputError as err:
             plan.problems.append(RowProblem(line, err.field, err.message, unit))
             continue
@@ -480,6 +482,8 @@ def _plan(session: Session, rows: Iterable[ImportRow], unit: str = "line") -> _P
             stored[mrn] = session.scalar(sa.select(Patient).where(Patient.mrn == mrn))
         row = stored[mrn]
         known = _stored_patient(row) if row is not None else (file_patients[mrn][1] if mrn in file_patients else None)
+        if known is not None and "language" not in cells:  # a file without the column keeps the stored language
+            fields["language"] = known["language"]
         if known is not None:
             differs = _patient_mismatch(known, fields)
             if differs is not None:

@@ -66,7 +66,7 @@ from .exchange import ImportRejected, ImportSummary, RowProblem, _audit_rejected
 from .patients import get_patient
 from .quality import at_risk
 from .schema import AssessmentRow, Patient
-from .validation import validate_actor
+from .validation import LANGUAGES, validate_actor
 from .views import AssessmentView, PatientView
 
 #: FHIR release the resources follow (validated by an R4 validator in the tests).
@@ -94,7 +94,8 @@ SNOMED_AT_RISK_FOR_FALLS = ("129839007", "At risk for falls")
 SNOMED_FALL_RISK_ASSESSMENT = ("414191008", "Fall risk assessment")
 
 #: Preferred languages StepBack has patient catalogs for (BCP 47 tags).
-SUPPORTED_LANGUAGES = {"en": "English", "es": "Spanish", "zh-Hans": "Chinese (Simplified)"}
+_LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "zh-Hans": "Chinese (Simplified)"}
+SUPPORTED_LANGUAGES = {code: _LANGUAGE_NAMES[code] for code in LANGUAGES}  # the patient record's languages
 #: Regional tags read as a supported language (Simplified Chinese is the official script in CN and SG).
 _LANGUAGE_ALIASES = {"zh-cn": "zh-Hans", "zh-sg": "zh-Hans"}
 #: Resource types of a Bulk Data export, one NDJSON file each.
@@ -278,8 +279,7 @@ def _checked(model: Any, resource: dict[str, Any]) -> dict[str, Any]:
 def patient_resource(patient: PatientView, base: str) -> dict[str, Any]:
     """The FHIR Patient of a stored patient (MRN, name, gender, birth date, population, language).
 
-    The language is read with ``getattr(patient, "language", None)``: the
-    patient record holds it once the language column exists.
+    The preferred language (``patient.language``) becomes ``Patient.communication``.
     """
     resource: dict[str, Any] = {
         "resourceType": "Patient",
@@ -295,7 +295,7 @@ def patient_resource(patient: PatientView, base: str) -> dict[str, Any]:
         "gender": patient.sex or "unknown",
         "birthDate": patient.birth_date.isoformat(),
     }
-    communication = communication_for(getattr(patient, "language", None))
+    communication = communication_for(patient.language)
     if communication:
         resource["communication"] = communication
     return _checked(FhirPatient, resource)
@@ -657,10 +657,9 @@ def _patient_cells(resource: Mapping[str, Any], base: str) -> tuple[dict[str, st
                        if isinstance(e, Mapping) and e.get("url") == population_extension(base)), None)
     given, family = _name(resource)
     cells = {"mrn": _mrn(resource, base), "given_name": given, "family_name": family, "birth_date": birth,
-             "sex": gender if gender in ("female", "male") else "", "population": population or ""}
-    language = language_of(resource)
-    extra = {"language": language} if hasattr(Patient, "language") else {}
-    return cells, extra
+             "sex": gender if gender in ("female", "male") else "", "population": population or "",
+             "language": language_of(resource) or ""}
+    return cells, {}
 
 
 def _parse(pairs: list[tuple[int, Any]], unit: str, base: str) -> tuple[list[_Parsed], int]:

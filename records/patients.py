@@ -30,7 +30,7 @@ from .views import ClinicianView, PatientView
 #: Largest page of patients one search returns.
 LIST_LIMIT_MAX = 1000
 #: The fields a patient has (update_patient may change any of them).
-PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population", "clinic")
+PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population", "clinic", "language")
 
 
 def clinic_scope(db: Database, username: str) -> str | None:
@@ -140,6 +140,7 @@ def add_patient(
     sex: str | None,
     population: str = "community",
     clinic: str | None = None,
+    language: str | None = None,
     actor: str = "system",
 ) -> PatientView:
     """Register a patient.
@@ -160,6 +161,9 @@ def add_patient(
     clinic : str, optional
         The clinic the patient belongs to, 1–200 characters; None on a
         single-clinic install.
+    language : str, optional
+        Preferred handout language: ``en``, ``es`` or ``zh-Hans``; None when
+        not recorded.
     actor : str
         Username of the clinician.
 
@@ -178,6 +182,7 @@ def add_patient(
             "birth_date": birth_date,
             "sex": sex,
             "population": population,
+            "language": language,
         }
     )
     fields["clinic"] = validate_clinic(clinic)
@@ -211,14 +216,15 @@ def update_patient(db: Database, mrn: str, /, *, actor: str = "system", **change
     actor : str
     **changes
         Any of ``mrn``, ``given_name``, ``family_name``, ``birth_date``,
-        ``sex``, ``population``, ``clinic`` (None clears it), validated as
+        ``sex``, ``population``, ``clinic`` (None clears it), ``language``
+        (None clears it), validated as
         in :func:`add_patient`.
 
     Raises
     ------
     NotFound, Conflict, InputError
     """
-    allowed = "mrn, given_name, family_name, birth_date, sex, population, clinic"
+    allowed = "mrn, given_name, family_name, birth_date, sex, population, clinic, language"
     if not changes:
         raise InputError("changes", f"nothing to change; allowed: {allowed}")
     for key in changes:

@@ -81,6 +81,22 @@ class Patient(Base):
     updated_at: Mapped[datetime]
     #: The clinic the patient belongs to (migration 0003); None on a single-clinic install.
     clinic: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    #: Preferred handout language, en / es / zh-Hans (migration 0006); None: not recorded.
+    language: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+class ClinicSettings(Base):
+    """The deployment's clinic: printed on the reports (migration 0006). One row, id 1."""
+
+    __tablename__ = "clinic_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    phone: Mapped[str] = mapped_column(sa.String(40))
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    logo_path: Mapped[str | None] = mapped_column(sa.String(1000))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(sa.String(64))
 
 
 class AssessmentLineage(Base):

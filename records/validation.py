@@ -105,6 +105,7 @@ def validate_patient_fields(raw: Mapping[str, Any], *, today: date | None = None
         "birth_date": lambda v: validate_birth_date(v, today=today),
         "sex": validate_sex_value,
         "population": validate_population,
+        "language": validate_language,
     }
     for key, value in raw.items():
         if key not in checks:
@@ -201,5 +202,46 @@ def validate_clinic(value: Any, field: str = "clinic") -> str | None:
         raise InputError(field, f"allowed: {allowed}")
     text = value.strip()
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") for c in text):
+        raise InputError(field, f"contains a control character; allowed: {allowed}")
+    return text
+
+
+#: The patient's preferred language for the handout (BCP 47 tags); the same
+#: tuple as ``reports.i18n.LANGUAGES`` (a test keeps the two equal).
+LANGUAGES = ("en", "es", "zh-Hans")
+#: Clinic settings limits (product limits).
+PHONE_MAX = 40
+ADDRESS_MAX = 300
+_PHONE_RE = re.compile(r"\+?[0-9][0-9 ()./-]{2,39}")
+
+
+def validate_language(value: Any, field: str = "language") -> str | None:
+    """A preferred language (one of :data:`LANGUAGES`), or None when blank (not recorded)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if text not in LANGUAGES:
+        raise InputError(field, f"{text[:20]!r} is not a handout language; allowed: {', '.join(LANGUAGES)}")
+    return text
+
+
+def validate_phone(value: Any, field: str = "phone") -> str:
+    """A phone number: 3–40 of digits, spaces and ``+ ( ) . / -``, starting with ``+`` or a digit."""
+    allowed = f"3 to {PHONE_MAX} characters: digits, spaces, + ( ) . / -"
+    text = value.strip() if isinstance(value, str) else ""
+    if not _PHONE_RE.fullmatch(text):
+        raise InputError(field, f"{text[:40]!r} is not a phone number; allowed: {allowed}")
+    return text
+
+
+def validate_address(value: Any, field: str = "address") -> str | None:
+    """A postal address (up to 300 characters, line breaks allowed), or None when blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    allowed = f"text of 1 to {ADDRESS_MAX} characters, or leave it out"
+    if not isinstance(value, str) or len(value.strip()) > ADDRESS_MAX:
+        raise InputError(field, f"allowed: {allowed}")
+    text = value.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c != "\n" for c in text):
         raise InputError(field, f"contains a control character; allowed: {allowed}")
     return text

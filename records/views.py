@@ -53,6 +53,8 @@ class PatientView:
     updated_at: datetime
     #: The patient's clinic, or None (single-clinic install).
     clinic: str | None = None
+    #: Preferred handout language (en, es, zh-Hans), or None when not recorded.
+    language: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -66,7 +68,7 @@ class PatientView:
     def of(cls, row: Patient) -> PatientView:
         return cls(
             row.id, row.mrn, row.given_name, row.family_name, row.birth_date, row.sex,
-            row.population, utc(row.created_at), utc(row.updated_at), row.clinic,
+            row.population, utc(row.created_at), utc(row.updated_at), row.clinic, row.language,
         )
 
 

@@ -1,8 +1,7 @@
 """PDF reports: built as plain data (:class:`ReportModel`), then rendered.
 
 The only package that imports reportlab, and only in :mod:`reports.render`
-and the drawing modules it uses (:mod:`reports.chart`, :mod:`reports.grid`,
-:mod:`reports.textflow`, :mod:`reports.pdftext`, :mod:`reports.fontcache`,
+and the modules it uses (:mod:`reports.chart`, :mod:`reports.typeface`,
 :mod:`reports.icons`), imported lazily here so that building a report model
 does not load reportlab.
 """

@@ -7,7 +7,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from .model import ReportModel
-from .render import register_fonts, render_pdf
+from .render import render_pdf
+from .typeface import register_fonts
 
 
 def _render_to(model: ReportModel, path: str) -> str:

@@ -1,7 +1,7 @@
 """The 3MBW trend chart: vector marks drawn straight onto the PDF canvas.
 
 Mean time (s) of every assessment against its date, with the population's
-cut-off lines dashed. Amended assessments are drawn hollow, the current one
+cut-off lines dashed and the previous mean ± MDC95 shaded. Amended assessments are drawn hollow, the current one
 larger. Tick labels are thinned so 20+ assessments never overlap.
 
 :func:`trend_marks` lays the chart out as a list of plain marks (lines,
@@ -22,12 +22,12 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus.flowables import Flowable
 
 from .model import TrendChart
-from .pdftext import TextWriter
 
 INK = colors.HexColor("#111111")
 GRID = colors.HexColor("#d0d0d0")
 LINE = colors.HexColor("#0b3d91")
 CUT = colors.HexColor("#b00020")
+BAND = colors.HexColor("#dfe8d5")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,18 @@ class Polyline:
     width: float
 
 
-Mark = Line | Text | Box | Dot | Polyline
+@dataclass(frozen=True)
+class Band:
+    """A filled rectangle without outline (the MDC95 band)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: Color
+
+
+Mark = Line | Text | Box | Dot | Polyline | Band
 
 
 def _nice_step(span: float, target_ticks: int = 5) -> float:
@@ -127,7 +138,7 @@ def trend_marks(chart: TrendChart, width: float, height: float, font: str, bold:
     if not pts:
         d.append(Text(left + pw / 2, bottom + ph / 2, "No assessment with a valid time yet", font, 8, INK, "middle"))
         return d
-    ys = [p.seconds for p in pts] + [c for c, _ in chart.cutoffs]
+    ys = [p.seconds for p in pts] + [c for c, _ in chart.cutoffs] + list(chart.band or ())
     y_max = max(ys) * 1.12
     step = _nice_step(y_max)
     y_max = math.ceil(y_max / step) * step
@@ -141,6 +152,9 @@ def trend_marks(chart: TrendChart, width: float, height: float, font: str, bold:
     def y_of(v: float) -> float:
         return bottom + ph * v / y_max
 
+    if chart.band:
+        low, high = max(chart.band[0], 0.0), chart.band[1]
+        d.append(Band(left, y_of(low), pw, y_of(high) - y_of(low), BAND))
     tick = 0.0
     while tick <= y_max + 1e-9:
         y = y_of(tick)
@@ -178,7 +192,10 @@ def trend_marks(chart: TrendChart, width: float, height: float, font: str, bold:
         r = 3.6 if p.current else 2.4
         fill = None if p.amended else (LINE if not p.current else INK)
         d.append(Dot(x_of(days[i]), y_of(p.seconds), r, fill, INK if p.current else LINE, 1))
-    d.append(Text(left, 3, "● assessment   ○ amended   ⬤ this assessment   - - cut-off", font, 7, INK))
+    legend = "● assessment   ○ amended   ⬤ this assessment   - - cut-off"
+    if chart.band:
+        legend += "   ▒ " + (chart.band_label or "MDC95 band")
+    d.append(Text(left, 3, legend, font, 7, INK))
     return d
 
 
@@ -198,27 +215,36 @@ class TrendFlowable(Flowable):
 
 
 def draw_marks(c, marks: list[Mark]) -> None:
-    """Draw ``marks`` on canvas ``c``: shapes in order, then every text in one text object."""
+    """Draw ``marks`` on canvas ``c`` in order, with reportlab's public canvas calls."""
+    c.saveState()
     c.setLineCap(0)
     c.setLineJoin(0)
-    dash: tuple[float, ...] | None = None
-    texts = []
     for m in marks:
         if isinstance(m, Text):
-            texts.append(m)
-            continue
-        if isinstance(m, Line):
-            if m.dash != dash:
-                c.setDash(list(m.dash) if m.dash else [])
-                dash = m.dash
+            c.setFont(m.font, m.size)
+            c.setFillColor(m.color)
+            if m.angle == 90:
+                c.saveState()
+                c.translate(m.x, m.y)
+                c.rotate(90)
+                c.drawCentredString(0, 0, m.text)
+                c.restoreState()
+            elif m.anchor == "middle":
+                c.drawCentredString(m.x, m.y, m.text)
+            elif m.anchor == "end":
+                c.drawRightString(m.x, m.y, m.text)
+            else:
+                c.drawString(m.x, m.y, m.text)
+        elif isinstance(m, Line):
+            c.setDash(list(m.dash) if m.dash else [])
             c.setStrokeColor(m.color)
             c.setLineWidth(m.width)
             c.line(m.x1, m.y1, m.x2, m.y2)
-            continue
-        if dash:
             c.setDash([])
-            dash = None
-        if isinstance(m, Box):
+        elif isinstance(m, Band):
+            c.setFillColor(m.fill)
+            c.rect(m.x, m.y, m.width, m.height, stroke=0, fill=1)
+        elif isinstance(m, Box):
             c.setStrokeColor(m.color)
             c.setLineWidth(m.line_width)
             c.rect(m.x, m.y, m.width, m.height, stroke=1, fill=0)
@@ -236,14 +262,4 @@ def draw_marks(c, marks: list[Mark]) -> None:
             for x, y in m.points[1:]:
                 path.lineTo(x, y)
             c.drawPath(path, stroke=1, fill=0)
-    if dash:
-        c.setDash([])
-    text = TextWriter(c)
-    for m in texts:
-        text.set_font(m.font, m.size)
-        text.set_color(m.color)
-        if m.angle == 90:
-            text.show_upwards(m.x, m.y, m.text)
-        else:
-            text.show_anchored(m.x, m.y, m.text, m.anchor)
-    text.close()
+    c.restoreState()

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assessment import StartConvention, get_population
-from assessment.program import Program
+from assessment.program import SAFETY_SCREEN_KEYS, SAFETY_SCREEN_QUESTIONS, Program
 from assessment.protocol import START_TIMING, STOP_REASON_TEXT, StopReason
 
 from .model import Heading, Paragraph, ReportModel, Table, TrendChart, TrendPoint
@@ -37,6 +37,7 @@ _STEADI_NAMES = {
     "chair_stand_count": "30-s chair stand (stands)",
     "tandem_seconds": "4-stage balance: tandem stance (s)",
 }
+_LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "zh-Hans": "Chinese (Simplified)"}
 _CHANGE_NAMES = {"improved": "improved (beyond MDC95)", "worse": "worse (beyond MDC95)",
                  "no_real_change": "no real change (within MDC95)"}
 
@@ -45,14 +46,57 @@ def _kv(title: str, pairs: Sequence[tuple[str, str]]) -> Table:
     return Table((title, ""), tuple((k, v) for k, v in pairs), (0.3, 0.7))
 
 
+#: The model's category thresholds in words (keys as the model stores them).
+_THRESHOLD_WORDS = {"low_below": "low below {}", "high_at_or_above": "high at or above {}",
+                    "moderate": "moderate from {}", "high": "high from {}"}
+#: The model is a 12-month model (models/card.md: "at least one fall in the next 12 months").
+HORIZON = "a fall in the next 12 months"
+LIMITATIONS = (
+    "The 3MBW discriminates fallers only modestly (AUC 0.65–0.75 across studies, clinical-evidence.md §2).",
+    "Percentiles compare with the named cohort only; the cut-offs come from the cited studies and "
+    "populations and may not transfer to this patient.",
+    "The model probability is an estimate with the interval shown; it does not replace clinical judgement.",
+)
+
+
 def _thresholds(value: Any) -> str:
+    """The category thresholds as words and percentages, never as field names."""
     if not value:
         return "—"
     if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {v}" for k, v in value.items())
+        parts = []
+        for key, v in value.items():
+            text = pct(v, 1) if isinstance(v, (int, float)) else str(v)
+            parts.append(_THRESHOLD_WORDS.get(key, words(key) + " {}").format(text))
+        return "; ".join(parts)
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(pct(v, 1) if isinstance(v, (int, float)) else str(v) for v in value)
     return str(value)
+
+
+def _model_inputs(assessment: Mapping[str, Any], score: Mapping[str, Any]) -> str:
+    """The model inputs that were known for this assessment."""
+    known = []
+    if assessment.get("prior_falls") is not None:
+        known.append(f"prior falls ({assessment['prior_falls']})")
+    if assessment.get("walking_aid") is not None:
+        known.append(f"walking aid ({yes_no(assessment['walking_aid'])})")
+    if score.get("steadi"):
+        known.append("STEADI items")
+    if assessment.get("sex"):
+        known.append(f"sex ({assessment['sex']})")
+    if assessment.get("age") is not None:
+        known.append(f"age ({assessment['age']})")
+    return ", ".join(["3MBW mean time"] + known)
+
+
+def _change_text(change: float | None, mdc: float | None) -> str:
+    if change is None:
+        return "—"
+    if mdc is None:
+        return f"{change:+.2f} s (no MDC95 published: cannot be judged)"
+    verdict = "beyond" if abs(change) > mdc else "within"
+    return f"{change:+.2f} s ({verdict} the MDC95 of {mdc:.2f} s)"
 
 
 def _population(score: Mapping[str, Any], patient: Mapping[str, Any]) -> tuple[str, str]:
@@ -65,11 +109,14 @@ def _population(score: Mapping[str, Any], patient: Mapping[str, Any]) -> tuple[s
 
 
 def _trend_points(history: Sequence[Mapping[str, Any]], assessment: Mapping[str, Any], mean: float | None) -> tuple[TrendPoint, ...]:
+    """The assessments up to and including this one (a reprint for an earlier date shows no later ones)."""
     current_date = iso(assessment.get("assessed_on"))
     points = []
     seen_current = False
     for h in sorted(history, key=lambda h: (iso(h.get("assessed_on")), int(h.get("version") or 1))):
         if h.get("mean_seconds") is None or iso(h.get("assessed_on")) == "—":
+            continue
+        if current_date != "—" and iso(h.get("assessed_on")) > current_date:
             continue
         is_current = iso(h.get("assessed_on")) == current_date and mean is not None and abs(h["mean_seconds"] - mean) < 1e-6
         seen_current |= is_current
@@ -89,8 +136,10 @@ def build_clinician_report(
     program: Program,
     history: Sequence[Mapping[str, Any]] = (),
     clinic: str | None = None,
+    clinic_phone: str | None = None,
+    language: str = "en",
 ) -> ReportModel:
-    """Build the clinician report as data.
+    """Build the clinician report as data (always in English: a chart note).
 
     Parameters
     ----------
@@ -112,6 +161,10 @@ def build_clinician_report(
         amended) for the trend chart; the current one is added if missing.
     clinic : str, optional
         Clinic name for the footer.
+    clinic_phone : str, optional
+        Clinic phone, printed beside the clinic's name.
+    language : str
+        The patient's handout language (printed, the note stays English).
 
     Returns
     -------
@@ -133,6 +186,7 @@ def build_clinician_report(
         ("Sex", str(patient.get("sex") or "not recorded")),
         ("MRN", mrn),
         ("Population", pop_text),
+        ("Handout language", _LANGUAGE_NAMES.get(language, language)),
     )))
     start = assessment.get("start") or "standing"
     try:
@@ -144,15 +198,33 @@ def build_clinician_report(
         stop_text = STOP_REASON_TEXT[StopReason(stop)] if stop else "none"
     except ValueError:
         stop_text = words(stop)
+    practice = assessment.get("practice_walk_done")
     blocks.append(_kv("Assessment and protocol", (
         ("Assessed on", iso(assessment.get("assessed_on"))),
         ("Assessment", f"{assessment.get('id', '—')}, version {version}{' (amended)' if amended else ''}"),
-        ("Clinician", clinician),
-        ("Protocol variant", f"{start} start: {timing}"),
+        ("Tester", clinician),
+        ("Clinic", " · ".join(t for t in (clinic, clinic_phone) if t) or "—"),
+        ("Protocol and start convention", f"3MBW, {start} start: {timing}"),
+        ("Practice walk", "not recorded" if practice is None else ("done" if practice else "not done")),
         ("Footwear", words(assessment.get("footwear")) if assessment.get("footwear") else "not recorded"),
         ("Assistive device", words(assessment.get("assistive_device") or "none")),
         ("Scoring rule", score.get("scoring_rule") or "—"),
         ("Stop rule applied", stop_text),
+    )))
+
+    blocks.append(Heading("Safety screen and fall history"))
+    screen = assessment.get("safety_screen") or {}
+    if screen:
+        blocks.append(Table(("Question", "Answer"), tuple(
+            (SAFETY_SCREEN_QUESTIONS[k], yes_no(screen.get(k))) for k in SAFETY_SCREEN_KEYS if k in screen
+        ), (0.8, 0.2)))
+    else:
+        blocks.append(Paragraph("Safety screen not recorded.", "note"))
+    falls = assessment.get("prior_falls")
+    aid = assessment.get("walking_aid")
+    blocks.append(_kv("History", (
+        ("Prior falls (as reported)", "not recorded" if falls is None else str(falls)),
+        ("Walking aid", "not recorded" if aid is None else yes_no(aid)),
     )))
 
     blocks.append(Heading("Trials"))
@@ -209,10 +281,12 @@ def build_clinician_report(
         if risk.get("probability_low") is not None and risk.get("probability_high") is not None:
             interval = f" (interval {pct(risk['probability_low'])} to {pct(risk['probability_high'])})"
         blocks.append(_kv("Model", (
-            ("Probability of a fall", f"{pct(risk['probability'])}{interval}"),
+            ("Probability", f"{pct(risk['probability'])}{interval} of {HORIZON}"),
+            ("Horizon", "the next 12 months"),
             ("Risk category", words(risk.get("risk_category"))),
             ("Category thresholds", _thresholds(risk.get("thresholds"))),
             ("Model version", str(risk.get("model_version") or "—")),
+            ("Inputs used", _model_inputs(assessment, score)),
             ("Note", str(risk.get("note") or "—")),
         )))
     else:
@@ -230,12 +304,18 @@ def build_clinician_report(
     else:
         blocks.append(Paragraph("No STEADI item recorded.", "note"))
 
-    blocks.append(Heading("Change against the previous assessment"))
-    if score.get("previous_seconds") is not None:
-        mdc = score.get("mdc95")
+    blocks.append(Heading("Change against the previous and the first assessment"))
+    mdc = score.get("mdc95")
+    points = _trend_points(history, assessment, score.get("mean_seconds"))
+    first = points[0] if points and not points[0].current else None
+    if score.get("previous_seconds") is not None or first is not None:
+        mean = score.get("mean_seconds")
+        from_first = None if first is None or mean is None else mean - first.seconds
         blocks.append(_kv("Change", (
             ("Previous mean time", seconds(score.get("previous_seconds"))),
-            ("Change", "—" if score.get("change_seconds") is None else f"{score['change_seconds']:+.2f} s"),
+            ("Change from the previous", _change_text(score.get("change_seconds"), mdc)),
+            ("First assessment", "—" if first is None else f"{first.assessed_on}: {seconds(first.seconds)}"),
+            ("Change from the first", _change_text(from_first, mdc)),
             ("MDC95", "not published" if mdc is None else f"{mdc:.2f} s ({score.get('mdc95_kind') or '—'})"),
             ("Interpretation", _CHANGE_NAMES.get(score.get("change"), "cannot be judged (no MDC95)")),
             ("Note", score.get("change_note") or "—"),
@@ -243,10 +323,12 @@ def build_clinician_report(
     else:
         blocks.append(Paragraph("No previous assessment to compare with.", "note"))
 
-    points = _trend_points(history, assessment, score.get("mean_seconds"))
     cutoffs = tuple((float(c["seconds"]), f"{c['side']} {c['seconds']:g} s") for c in score.get("cutoffs") or ())
     blocks.append(Heading("Trend"))
-    blocks.append(TrendChart(f"3MBW mean time, {len(points)} assessment{'s' if len(points) != 1 else ''}", points, cutoffs))
+    previous = score.get("previous_seconds")
+    band = None if mdc is None or previous is None else (previous - mdc, previous + mdc)
+    blocks.append(TrendChart(f"3MBW mean time, {len(points)} assessment{'s' if len(points) != 1 else ''}",
+                             points, cutoffs, band, "previous ± MDC95" if band else ""))
     if points:
         blocks.append(Table(("Date", "Mean time", "Version", "Amended"), tuple(
             (p.assessed_on, seconds(p.seconds), p.label, yes_no(p.amended)) for p in points
@@ -264,7 +346,8 @@ def build_clinician_report(
         ("Risk level (all signals)", words(program.risk_level)),
         ("Reassess on", iso(program.reassess_on)),
     )))
-    blocks.append(Paragraph("Why this program (every signal and what it forced; the strictest decides):", "lead"))
+    blocks.append(Heading("Why this program"))
+    blocks.append(Paragraph("Every signal and what it forced; the strictest decides.", "note"))
     blocks += [Paragraph(f"• {r}") for r in program.why]
     blocks.append(Table(("Week", "Min", "×/wk", "Surface", "Support", "Progress"), tuple(
         (str(w.week), str(w.minutes_per_session), str(w.sessions_per_week), w.surface, w.support, w.progress_rule)
@@ -272,6 +355,8 @@ def build_clinician_report(
     ), (0.07, 0.07, 0.07, 0.27, 0.25, 0.27)))
     blocks.append(Paragraph("Stop rules: " + "; ".join(r.text.lower() for r in program.stop_rules) + ".", "small"))
 
+    blocks.append(Heading("Limitations"))
+    blocks += [Paragraph(f"• {text}", "small") for text in LIMITATIONS]
     blocks.append(Heading("Sign-off"))
     blocks.append(Paragraph(f"Clinician: {clinician}"))
     blocks.append(Paragraph(DISCLAIMER, "warning"))

@@ -31,7 +31,8 @@ def risk_of(assessment) -> dict[str, Any] | None:
 
 
 def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str | None = None,
-                  clinic: str | None = None) -> dict[str, Any]:
+                  clinic: str | None = None, clinic_phone: str | None = None,
+                  language: str | None = None) -> dict[str, Any]:
     """Keyword arguments for the report builders.
 
     Parameters
@@ -45,6 +46,10 @@ def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str
         Display name of the clinician; defaults to the recording username.
     clinic : str, optional
         Clinic name printed on the reports.
+    clinic_phone : str, optional
+        Clinic phone printed in the handout's "stop and call".
+    language : str, optional
+        Handout language; default the patient's preferred language, else English.
     """
     return {
         "patient": {k: getattr(patient, k) for k in _PATIENT_FIELDS},
@@ -58,6 +63,12 @@ def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str
             "footwear": assessment.footwear,
             "assistive_device": assessment.assistive_device,
             "stop_reason": assessment.stop_reason,
+            "practice_walk_done": assessment.practice_walk_done,
+            "safety_screen": assessment.safety_screen,
+            "prior_falls": assessment.prior_falls,
+            "walking_aid": assessment.walking_aid,
+            "age": assessment.age,
+            "sex": assessment.sex,
             "trials": [{k: getattr(t, k) for k in _TRIAL_FIELDS} for t in assessment.trials],
             "score": assessment.score or {},
         },
@@ -69,4 +80,6 @@ def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str
             for h in history if h.mean_seconds is not None
         ],
         "clinic": clinic,
+        "clinic_phone": clinic_phone,
+        "language": language or getattr(patient, "language", None) or "en",
     }

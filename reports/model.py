@@ -68,6 +68,9 @@ class TrendChart:
     title: str
     points: tuple[TrendPoint, ...]
     cutoffs: tuple[tuple[float, str], ...] = ()
+    #: Shaded band (low, high) seconds: the previous mean ± MDC95; None for none.
+    band: tuple[float, float] | None = None
+    band_label: str = ""
 
 
 Block = Heading | Paragraph | Table | IconList | TrendChart
@@ -95,6 +98,11 @@ class ReportModel:
         Body text size in points.
     blocks : tuple
         The content, in order.
+    language : str
+        BCP 47 tag of the report's language (PDF metadata), e.g. "en", "es", "zh-Hans".
+    page_label : str
+        Text before the page total, with ``{page}`` for the page number
+        ("page {page} of", "página {page} de", "第 {page} 页，共").
     """
 
     kind: str
@@ -107,6 +115,8 @@ class ReportModel:
     footer: str
     body_size: float
     blocks: tuple[Block, ...] = field(default_factory=tuple)
+    language: str = "en"
+    page_label: str = "page {page} of"
 
     def text(self) -> str:
         """All the report's words, one block per line (for tests and search)."""
@@ -122,6 +132,8 @@ class ReportModel:
             elif isinstance(block, TrendChart):
                 out.append(block.title)
                 out.extend(label for _, label in block.cutoffs)
+                if block.band_label:
+                    out.append(block.band_label)
         return "\n".join(t for t in out if t)
 
     def tables(self) -> tuple[Table, ...]:

@@ -6,11 +6,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
-
 
 def as_date(value: Any) -> date | None:
     """A ``date`` from a date or an ISO string ('' or None → None)."""
@@ -25,12 +20,6 @@ def iso(value: Any) -> str:
     """ISO date text, or an em dash when missing."""
     d = as_date(value)
     return d.isoformat() if d else "—"
-
-
-def long_date(value: Any) -> str:
-    """'3 March 2025' (English month names, whatever the machine locale)."""
-    d = as_date(value)
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}" if d else "—"
 
 
 def seconds(value: float | None, places: int = 2) -> str:

@@ -1,4 +1,7 @@
-"""Admin: the user accounts — list, add, disable/enable (history kept), new password.
+"""Admin: the user accounts — list, add, disable/enable (history kept), new password — and the clinic.
+
+The clinic's name, phone and address (``records.clinic_settings``) are
+printed on both reports; the handout's "stop and call" gives the name and phone.
 
 Only administrators reach this page (it is not in other users' navigation,
 :func:`ui.common.require_admin` refuses a direct call, and every
@@ -11,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assessment.errors import InputError
-from records import accounts
+from records import accounts, services
 
 from .common import require_admin, show_error
 from .resources import actor, database
@@ -115,6 +118,25 @@ def _password_form(users: list[accounts.AccountView]) -> None:
     _flash(f"New password set for {pick}; any lock is cleared.")
 
 
+def _clinic_form() -> None:
+    current = services.get_clinic_settings(database())
+    with st.form("clinic_settings"):
+        name = st.text_input("Clinic name", value=current.name if current else "", max_chars=200, key="clinic_name")
+        phone = st.text_input("Phone patients call", value=current.phone if current else "", max_chars=40,
+                              key="clinic_phone")
+        address = st.text_area("Address (optional)", value=(current.address or "") if current else "",
+                               max_chars=300, key="clinic_address")
+        submitted = st.form_submit_button("Save clinic")
+    if not submitted:
+        return
+    try:
+        services.set_clinic_settings(database(), name=name, phone=phone, address=address, actor=actor())
+    except InputError as exc:
+        show_error(exc)
+        return
+    _flash("Clinic saved: it prints on both reports.")
+
+
 def render() -> None:
     """The Admin page (administrators only)."""
     require_admin("the Admin page")
@@ -129,10 +151,13 @@ def render() -> None:
     st.caption("Accounts are never deleted: disable one instead, so its history stays. "
                "Model versions are managed on the Model page.")
     st.page_link("ui/pages/model.py", label="Model versions", icon=":material/analytics:")
-    tab_add, tab_manage, tab_password = st.tabs(["Add a user", "Disable or enable", "Set a password"])
+    tab_add, tab_manage, tab_password, tab_clinic = st.tabs(["Add a user", "Disable or enable", "Set a password",
+                                                             "Clinic"])
     with tab_add:
         _add_user_form()
     with tab_manage:
         _enable_disable(users)
     with tab_password:
         _password_form(users)
+    with tab_clinic:
+        _clinic_form()

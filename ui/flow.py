@@ -33,12 +33,19 @@ def finalize(db: Database, draft_id: int, model, *, actor: str) -> AssessmentVie
 
 
 def build_reports(db: Database, assessment_id: int, *, actor: str, clinician: str, clinic: str | None = None):
-    """(patient_pdf, clinician_pdf, patient_model, clinician_model) for one final assessment."""
+    """(patient_pdf, clinician_pdf, patient_model, clinician_model) for one final assessment.
+
+    The handout is in the patient's preferred language; the clinic's name and
+    phone come from the clinic settings unless ``clinic`` is given.
+    """
     import reports
 
     view = services.get_assessment(db, assessment_id, actor=actor)
     patient = services.get_patient(db, view.mrn, actor=actor)
-    inputs = report_inputs(patient, view, services.history(db, view.mrn, actor=actor), clinician=clinician, clinic=clinic)
+    settings = services.get_clinic_settings(db)
+    inputs = report_inputs(patient, view, services.history(db, view.mrn, actor=actor), clinician=clinician,
+                           clinic=clinic or (settings.name if settings else None),
+                           clinic_phone=settings.phone if settings else None)
     patient_model = reports.build_patient_report(**inputs)
     clinician_model = reports.build_clinician_report(**inputs)
     pdfs = reports.render_pdf(patient_model), reports.render_pdf(clinician_model)

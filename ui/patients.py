@@ -17,6 +17,8 @@ from .resources import actor, database
 #: Rows shown per search (their summaries come from one bulk query).
 PAGE_SIZE = 20
 SEXES = ["female", "male"]
+#: Handout languages offered (the store validates them: records.validation.LANGUAGES).
+LANGUAGE_LABELS = {"en": "English", "es": "Spanish (español)", "zh-Hans": "Chinese, Simplified (简体中文)"}
 #: One-shot confirmation shown after a rerun (UI state).
 FLASH = "patients_flash"
 
@@ -51,17 +53,20 @@ def _add_form(scope: str | None) -> None:
         # A clinician of a clinic adds patients to it; an admin (or a single-clinic install) may name any.
         clinic = st.text_input("Clinic (leave blank on a single-clinic install)", value=scope or "",
                                disabled=scope is not None, key="add_clinic", max_chars=200)
+        language = st.selectbox("Handout language", list(LANGUAGE_LABELS), index=None, key="add_language",
+                                format_func=LANGUAGE_LABELS.get, placeholder="Not recorded (English)")
         if st.form_submit_button("Add patient", type="primary"):
             try:
                 p = services.add_patient(database(), mrn=mrn, given_name=given, family_name=family,
                                          birth_date=birth, sex=sex, population=population,
-                                         clinic=scope if scope is not None else clinic, actor=actor())
+                                         clinic=scope if scope is not None else clinic, language=language,
+                                         actor=actor())
             except InputError as exc:
                 show_error(exc)
                 return
             st.session_state[SELECTED_MRN] = p.mrn
             st.session_state[FLASH] = f"Added {p.given_name} {p.family_name} (MRN {p.mrn})."
-            for key in ("add_mrn", "add_given", "add_family", "add_birth", "add_sex", "add_clinic"):
+            for key in ("add_mrn", "add_given", "add_family", "add_birth", "add_sex", "add_clinic", "add_language"):
                 st.session_state.pop(key, None)
             st.rerun()
 
@@ -87,9 +92,13 @@ def _edit_form(mrn: str, scope: str | None) -> None:
         population = c5.selectbox("Population", POPULATION_IDS, index=list(POPULATION_IDS).index(p.population),
                                   format_func=lambda x: pops[x].label)
         clinic = st.text_input("Clinic", value=p.clinic or "", disabled=scope is not None, max_chars=200)
+        languages = list(LANGUAGE_LABELS)
+        language = st.selectbox("Handout language", languages, format_func=LANGUAGE_LABELS.get,
+                                index=languages.index(p.language) if p.language in languages else None,
+                                placeholder="Not recorded (English)")
         if st.form_submit_button("Save changes"):
             fields = {"given_name": given, "family_name": family, "birth_date": birth, "sex": sex,
-                      "population": population}
+                      "population": population, "language": language}
             if scope is None:
                 fields["clinic"] = clinic.strip() or None
             changes = {k: v for k, v in fields.items() if v != getattr(p, k)}

@@ -11,6 +11,7 @@ import streamlit as st
 from assessment.errors import InputError
 from assessment.protocol import STOP_REASON_TEXT, StopReason
 from records import services
+from reports.i18n import review_warning
 from reports.patient import meaning
 
 from . import flow
@@ -111,6 +112,9 @@ def _reports_block(view) -> None:
     except InputError as exc:
         show_error(exc)
         return
+    unreviewed = review_warning(pm.language)
+    if unreviewed:
+        st.warning(unreviewed, icon=":material/translate:")
     c1, c2 = st.columns(2)
     c1.download_button("Download patient report (PDF)", patient_pdf, file_name=f"{pm.file_stem}.pdf",
                        mime="application/pdf", type="primary", key="dl_patient", icon=":material/download:")

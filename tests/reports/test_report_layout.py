@@ -1,24 +1,11 @@
-"""The fast rendering path: page splitting, headings kept with their block, font caching."""
+"""Platypus layout: page splitting, headings kept with their block, wrapping."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
-import sys
-
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from reportcheck import flat, pdf_text
-from reportlab.pdfbase.ttfonts import TTFont
 
-from reports import Heading, Paragraph, ReportModel, Table, build_clinician_report, render_pdf
-from reports.fontcache import SubsetCachingTTFont
-from reports.render import register_fonts
-from reports.samples import example_inputs
-
-FONT_FILE = os.path.join(os.path.dirname(__import__("reports").__file__), "fonts", "DejaVuSans.ttf")
+from reports import Heading, Paragraph, ReportModel, Table, render_pdf
 
 
 def _model(blocks, kind: str = "clinician") -> ReportModel:
@@ -63,49 +50,19 @@ def test_text_wraps_inside_the_frame_and_keeps_explicit_line_breaks():
     assert pages[0].count("long") == 80 and "first line" in pages[0] and "last line" in pages[0]
 
 
-def test_cached_fonts_write_exactly_what_reportlab_writes():
-    """Same bytes with the subset cache (hit and miss) as with reportlab's own TTFont."""
-    code = (
-        "import hashlib, os, reports\n"
-        "from reportlab.pdfbase import pdfmetrics\n"
-        "from reportlab.pdfbase.ttfonts import TTFont\n"
-        "d = os.path.join(os.path.dirname(reports.__file__), 'fonts')\n"
-        "for n, f in (('DejaVuSans', 'DejaVuSans.ttf'), ('DejaVuSans-Bold', 'DejaVuSans-Bold.ttf')):\n"
-        "    pdfmetrics.registerFont(TTFont(n, os.path.join(d, f)))  # registered first: these are used\n"
-        "from reports import build_clinician_report, render_pdf\n"
-        "from reports.samples import example_inputs\n"
-        "for kw in ({}, {'given_name': 'Σοφία', 'family_name': 'Παπαδοπούλου'}):\n"
-        "    print(hashlib.sha256(render_pdf(build_clinician_report(**example_inputs(**kw)))).hexdigest())\n"
-    )
-    plain = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                           timeout=120).stdout.split()
-    register_fonts()
-    from reportlab.pdfbase import pdfmetrics
-
-    assert isinstance(pdfmetrics.getFont("DejaVuSans"), SubsetCachingTTFont)
-    for kw, digest in zip(({}, {"given_name": "Σοφία", "family_name": "Παπαδοπούλου"}), plain):
-        model = build_clinician_report(**example_inputs(**kw))
-        first, again = render_pdf(model), render_pdf(model)  # the second one comes from the cache
-        assert hashlib.sha256(first).hexdigest() == digest
-        assert again == first
+def test_text_is_never_read_as_markup():
+    text = "<b>not bold</b> & <font name='Courier'>x</font> <br/>"
+    pages = [flat(t) for t in pdf_text(render_pdf(_model([Paragraph(text), Table(("A",), ((text,),))])))]
+    assert pages[0].count("<b>not bold</b> & <font name='Courier'>x</font>") == 2
 
 
-class _Doc:
-    """Stands in for a PDF document: fonts only use it as a key."""
+def test_renderer_uses_no_private_reportlab_attribute():
+    """The rewrite reads no ``canvas._doc`` or other underscored reportlab name."""
+    import pathlib
+    import re
 
+    import reports
 
-@pytest.fixture(scope="module")
-def font_pair():
-    return TTFont("PlainDejaVu", FONT_FILE), SubsetCachingTTFont("CachedDejaVu", FONT_FILE)
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from("ab Z~\x7f\x1f\t·—ëΣЖ€\xa0(\\)"), max_size=12), max_size=8))
-def test_ascii_shortcut_assigns_the_same_codes_as_reportlab(font_pair, texts):
-    plain, cached = font_pair
-    doc_p, doc_c = _Doc(), _Doc()
-    for text in texts:
-        assert cached.splitString(text, doc_c) == plain.splitString(text, doc_p), text
-    assert (doc_c in cached.state) == (doc_p in plain.state)
-    if texts:
-        assert cached.state[doc_c].subsets == plain.state[doc_p].subsets
+    for path in pathlib.Path(reports.__file__).parent.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b(canv|canvas|c|doc|self\.canv|pdfmetrics)\._[a-z]", source), path.name

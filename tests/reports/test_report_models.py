@@ -19,7 +19,7 @@ def test_patient_model_has_every_section(sample):
                    "Your time: 4.0 seconds on average (2 walks)", "Riverside Falls Clinic"):
         assert phrase in text, phrase
     week_table = [t for t in patient.tables() if t.header[0] == "Week"][0]
-    assert [r[0] for r in week_table.rows] == ["1", "2", "3", "4", "5", "6"]
+    assert [r[0] for r in week_table.rows] == ["1", "2", "3–4", "5", "6"]  # identical weeks share a row
     assert week_table.rows[0][1] == "5 minutes, 3 times a week."
     assert patient.body_size >= 14
 
@@ -64,13 +64,21 @@ def test_clinician_model_has_every_required_item(sample):
     required = [
         "Zoë Øster-Ñúñez · born 1946-07-02 · MRN 000123",  # running header
         "1 | 4.10 s | stopwatch | valid", "2 | 3.90 s | stopwatch | valid",
-        "Protocol variant | standing start", "Population | Community older adults",
+        "Protocol and start convention | 3MBW, standing start", "Population | Community older adults",
+        "Tester | Dr. Jana Novák, PT", "Clinic | Riverside Falls Clinic", "Practice walk | done",
+        "Balance disorder or vertigo? | no", "Uses a walking aid? | no", "Prior falls (as reported) | 1",
+        "Walking aid | no", "Horizon | the next 12 months",
+        "Inputs used | 3MBW mean time, prior falls (1), walking aid (no), STEADI items, sex (female), age (78)",
+        "Category thresholds | moderate from 25.0 %; high from 45.0 %", "Why this program",
         f"Reference cohort | {score['reference_cohort_label']}",
         f"Percentile | {score['percentile']:.1f}", f"z (log-normal) | {score['z']:.2f}",
         f"Cut-off band | {score['band_label']}", "≥ 4.5 s | high fall risk at or above",
-        "≥ 5.5 s | faller cut-off", "Probability of a fall | 31 % (interval 23 % to 40 %)",
+        "≥ 5.5 s | faller cut-off",
+        "Probability | 31 % (interval 23 % to 40 %) of a fall in the next 12 months",
         "Risk category | moderate", "Model version | example-0.0",
-        "Timed Up and Go (s) | 12.5 | yes", "Previous mean time | 4.60 s", "Change | -0.60 s",
+        "Timed Up and Go (s) | 12.5 | yes", "Previous mean time | 4.60 s",
+        f"Change from the previous | -0.60 s (within the MDC95 of {score['mdc95']:.2f} s)",
+        "Change from the first | ",
         f"MDC95 | {score['mdc95']:.2f} s (derived)", "no real change (within MDC95)",
         "Tier | Supported at home", "Model fall-risk category is moderate",
         "Clinician: Dr. Jana Novák, PT", DISCLAIMER,
@@ -81,6 +89,31 @@ def test_clinician_model_has_every_required_item(sample):
     assert len(chart.points) == 10 and sum(p.current for p in chart.points) == 1
     assert {c for c, _ in chart.cutoffs} == {3.0, 3.5, 4.5, 5.5}
     assert sum(p.amended for p in chart.points) == 2
+    assert chart.band == pytest.approx((4.6 - score["mdc95"], 4.6 + score["mdc95"]))
+    assert "_" not in text.split("\n", 3)[-1].replace("file_stem", "")  # no raw field names anywhere
+
+
+def test_model_thresholds_print_as_words_not_field_names(build_both):
+    inputs, _, _ = build_both()
+    from reports import build_clinician_report
+
+    risk = {**inputs["risk"], "thresholds": {"low_below": 0.1594, "high_at_or_above": 0.3512}}
+    text = build_clinician_report(**{**inputs, "risk": risk}).text()
+    assert "Category thresholds | low below 15.9 %; high at or above 35.1 %" in text
+    assert "low_below" not in text and "0.1594" not in text
+
+
+def test_reprint_for_an_earlier_date_shows_no_later_assessment(build_both):
+    inputs, _, _ = build_both()
+    from datetime import date
+
+    from reports import build_clinician_report
+
+    later = [{"assessed_on": date(2025, 6, 1), "mean_seconds": 3.0, "version": 1, "amended": False}]
+    model = build_clinician_report(**{**inputs, "history": inputs["history"] + later})
+    chart = [b for b in model.blocks if isinstance(b, TrendChart)][0]
+    assert max(p.assessed_on for p in chart.points) == "2025-03-10" and len(chart.points) == 10
+    assert "2025-06-01" not in model.text()
 
 
 def test_trend_adds_the_current_assessment_when_history_lacks_it(build_both):
@@ -95,7 +128,7 @@ def test_trend_adds_the_current_assessment_when_history_lacks_it(build_both):
 def test_no_model_probability_is_said_and_band_used(build_both):
     _, _, clinician = build_both(risk_category=None)
     assert "No model probability" in clinician.text()
-    assert "Probability of a fall" not in clinician.text()
+    assert "of a fall in the next 12 months" not in clinician.text()
 
 
 def test_population_without_cutoffs_says_so(build_both):

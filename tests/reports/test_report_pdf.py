@@ -13,23 +13,26 @@ from reportcheck import UNICODE_NAMES, flat, pdf_text, render_pages
 from reports import build_clinician_report, build_patient_report, render_many, render_pdf
 from reports.chart import Line, Text, trend_marks
 from reports.model import TrendChart, TrendPoint
-from reports.render import MARGIN, register_fonts
+from reports.render import MARGIN
+from reports.typeface import register_fonts
 
 PATIENT_PHRASES = (
     "Your backward walking test", "What we measured", "Your time: 4.0 seconds on average (2 walks).",
-    "What it means", "raised chance of falling", "Your walking program", "Why: ",
+    "What it means", "raised chance of falling", "Your walking program", "Why this program", "Because:",
     "Practise at home along a kitchen counter, one hand on it, with another adult beside you. Never practise alone.",
     "5 minutes, 3 times a week.", "Stay safe", "Clear the path behind you first",
     "Stop straight away and call us", "You feel dizzy or light-headed.",
     "Your next test: 21 April 2025.",
 )
 CLINICIAN_PHRASES = (
-    "3-meter backward walk test (3MBW): clinical record", "Protocol variant", "standing start",
+    "3-meter backward walk test (3MBW): clinical record", "Protocol and start convention", "standing start",
     "Timing source", "stopwatch", "4.10 s", "3.90 s", "valid", "Population", "Community older adults",
     "Reference cohort", "Polo-Ferrero", "Percentile", "z (log-normal)", "Cut-off band",
     "≥ 4.5 s", "high fall risk at or above", "31 % (interval 23 % to 40 %)", "Risk category",
     "example-0.0", "CDC STEADI items", "Timed Up and Go", "Previous mean time", "MDC95",
     "3MBW mean time, 10 assessments", "Supported at home", "Why this program",
+    "Practice walk", "Safety screen and fall history", "Balance disorder or vertigo?", "Prior falls (as reported)",
+    "of a fall in the next 12 months", "Inputs used", "Change from the first", "Limitations", "Tester",
     "Clinician: Dr. Jana Novák, PT", "supports, and does not replace, clinical judgement",
 )
 
