@@ -300,7 +300,7 @@ def serve(options: ServeOptions, *, out=sys.stdout) -> int:
 
 
 def _announce(options: ServeOptions, out) -> None:
-    names = ["<this machine's address>"] if options.cert is not None else options.certificate_names()
+    names = ["<a name in your certificate>"] if options.cert is not None else options.certificate_names()
     print(f"StepBack is served over HTTPS on {options.host}:{options.port} by {options.workers} app "
           f"process(es) on 127.0.0.1:{options.backends[0]}-{options.backends[-1]}.", file=out)
     for name in names:
