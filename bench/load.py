@@ -237,8 +237,13 @@ def clinician_loop(clinician: Clinician, start_delay: float, think: float, until
             done += 1
     except RunFailed:
         pass  # counted in Results
+    except Exception as err:  # noqa: BLE001 - a failed handshake or connection is an error of the run, not of the bench
+        clinician.results.error("connect", f"{type(err).__name__}: {err}", dropped=True)
     finally:
-        clinician.close()
+        try:
+            clinician.close()
+        except Exception:  # noqa: BLE001 - closing an already broken websocket
+            pass
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -293,8 +298,12 @@ def main() -> int:
                        for i, user in enumerate(users)]
             for t in threads:
                 t.start()
+            deadline = until + 2 * RUN_TIMEOUT
             for t in threads:
-                t.join(timeout=args.seconds + 10 * RUN_TIMEOUT)
+                t.join(timeout=max(0.0, deadline - time.monotonic()))
+            stuck = sum(t.is_alive() for t in threads)
+            for _ in range(stuck):
+                load.error("still waiting", f"a clinician was still waiting {2 * RUN_TIMEOUT:.0f} s after the end")
         finally:
             server.stop()
     load_after = os.getloadavg()
