@@ -170,23 +170,24 @@ class _Children:
     """The launched processes; stopped in reverse order of start."""
 
     def __init__(self) -> None:
-        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.procs: list[subprocess.Popen] = []
 
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def start(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                 preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-        self.procs.append((name, proc))
+        self.procs.append(proc)
         return proc
 
-    def replace(self, old: subprocess.Popen, new: subprocess.Popen) -> None:
-        self.procs = [(n, new if p is old else p) for n, p in self.procs]
+    def forget(self, proc: subprocess.Popen) -> None:
+        """Drop a process that has exited (it is being replaced)."""
+        self.procs.remove(proc)
 
     def stop(self) -> None:
-        for _name, proc in reversed(self.procs):
+        for proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
         deadline = time.monotonic() + STOP_TIMEOUT
-        for _name, proc in reversed(self.procs):
+        for proc in reversed(self.procs):
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -268,11 +269,13 @@ def serve(options: ServeOptions, *, out=sys.stdout) -> int:
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     children = _Children()
     try:
-        workers = {port: children.start(f"app :{port}", _worker_argv(port, options.session_ttl), dict(os.environ))
+        workers = {port: children.start(_worker_argv(port, options.session_ttl), dict(os.environ))
                    for port in options.backends}
         for port, proc in workers.items():
             _wait_for(lambda port=port: _healthy(port), [proc], f"the app process on 127.0.0.1:{port}", stop)
-        proxy = children.start("caddy", [caddy, "run", "--config", str(config), "--adapter", "caddyfile"], caddy_env)
+        if stop.is_set():
+            return 0
+        proxy = children.start([caddy, "run", "--config", str(config), "--adapter", "caddyfile"], caddy_env)
         _wait_for(lambda: _listening(options.host, options.port), [proxy], "caddy", stop)
         if not stop.is_set():
             _announce(options, out)
@@ -286,9 +289,8 @@ def serve(options: ServeOptions, *, out=sys.stdout) -> int:
                     print(f"stepback serve: the app process on 127.0.0.1:{port} exited ({proc.returncode}); "
                           "starting it again", file=sys.stderr)
                     restarted[port] = time.monotonic()
-                    new = children.start(f"app :{port}", _worker_argv(port, options.session_ttl), dict(os.environ))
-                    children.replace(proc, new)
-                    workers[port] = new
+                    children.forget(proc)
+                    workers[port] = children.start(_worker_argv(port, options.session_ttl), dict(os.environ))
         return 0
     except RuntimeError as err:
         print(f"stepback serve: {err}; stopping", file=sys.stderr)

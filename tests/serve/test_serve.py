@@ -4,18 +4,21 @@ The module starts one ``stepback serve --workers 2`` (Caddy with its
 internal CA in front of two Streamlit processes, on a throw-away
 PostgreSQL server) and talks to it as a browser does: HTTPS trusting the
 internal CA's root, the app's websocket protocol (``bench/stclient.py``),
-cookies. The last test stops it with SIGTERM.
+cookies. One test kills an app process (it is started again); the last stops everything with SIGTERM.
 """
 
 from __future__ import annotations
 
 import http.client
+import os
 import signal
 import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
 from http.cookies import SimpleCookie
+from pathlib import Path
 
 import pytest
 
@@ -160,6 +163,41 @@ def test_no_plain_http_is_served(served):
             for port in served.backends:
                 with pytest.raises(OSError):
                     socket.create_connection((host, port), timeout=3).close()
+
+
+def _worker_pid(port: int) -> int:
+    """The pid of the app process started for loopback ``port`` (from /proc/*/cmdline)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve.worker" in argv and b"--server.port" in argv and argv[argv.index(b"--server.port") + 1] == str(port).encode():
+            return int(entry.name)
+    raise AssertionError(f"no app process for port {port}")
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def test_an_app_process_that_dies_is_started_again(served):
+    port = served.backends[1]
+    old = _worker_pid(port)
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 240
+    while not (_healthy(port) and _worker_pid(port) != old):
+        assert time.monotonic() < deadline, served.log[-2000:]
+        time.sleep(0.5)
+    assert f"the app process on 127.0.0.1:{port} exited" in served.log
+    # Meanwhile and after, the clinic is still served through Caddy.
+    assert _get(served, "/_stcore/health")[0] == 200
 
 
 def test_sigterm_stops_caddy_and_every_app_process(served):
