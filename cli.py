@@ -785,6 +785,15 @@ def cmd_restore(args) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    from serve import ServeOptions, serve
+
+    options = ServeOptions(host=args.host, port=args.port, backend_port=args.backend_port,
+                           names=tuple(args.name or ()), cert=args.cert, key=args.key, session_ttl=args.session_ttl,
+                           **({"workers": args.workers} if args.workers is not None else {}))
+    return serve(options)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -947,6 +956,21 @@ def build_parser() -> Parser:
     p = sub.add_parser("restore", parents=[db_parent], help="replace the SQLite database with a backup")
     p.add_argument("file", metavar="FILE", help="a backup made by `stepback backup`")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("serve", help="serve the app to a clinic: Caddy with TLS in front of several app processes")
+    p.add_argument("--host", default="0.0.0.0", metavar="ADDRESS",
+                   help="address the HTTPS server listens on (default 0.0.0.0, every interface)")
+    p.add_argument("--port", type=int, default=8443, help="HTTPS port (default 8443)")
+    p.add_argument("--workers", type=int, metavar="N", help="app processes (default: one per core)")
+    p.add_argument("--backend-port", type=int, default=8601, metavar="PORT",
+                   help="loopback port of the first app process; the others take the next ones (default 8601)")
+    p.add_argument("--name", action="append", metavar="HOST",
+                   help="a host name or IP address the tablets use, for the internal CA's certificate (repeat)")
+    p.add_argument("--cert", type=Path, metavar="FILE.pem", help="the clinic's TLS certificate (PEM; with --key)")
+    p.add_argument("--key", type=Path, metavar="FILE.pem", help="the clinic certificate's private key (PEM)")
+    p.add_argument("--session-ttl", type=int, default=120, metavar="SECONDS",
+                   help="keep a session whose websocket dropped this long for the browser to reconnect (default 120)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -33,6 +33,11 @@ T = TypeVar("T")
 
 #: Environment variable that overrides the default database URL.
 DATABASE_URL_ENV = "STEPBACK_DATABASE_URL"
+#: Settings of the connection pool of a database server (PostgreSQL), per app process.
+POOL_SIZE_ENV = "STEPBACK_DB_POOL_SIZE"
+MAX_OVERFLOW_ENV = "STEPBACK_DB_MAX_OVERFLOW"
+#: SQLAlchemy's own defaults: 5 kept-open connections, 10 more at a peak.
+DEFAULT_POOL_SIZE, DEFAULT_MAX_OVERFLOW = 5, 10
 #: File name of the default SQLite database.
 DEFAULT_FILE_NAME = "stepback.sqlite3"
 #: How long a SQLite connection waits for another writer, milliseconds.
@@ -125,6 +130,37 @@ def resolve_url(url: str | None = None) -> str:
     return os.environ.get(DATABASE_URL_ENV) or default_database_url()
 
 
+def _pool_setting(name: str, default: int, low: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= 1000:
+        raise InputError(name, f"{raw!r} is not a whole number from {low} to 1000")
+    return value
+
+
+def pool_options() -> dict:
+    """Connection-pool arguments for a database server, from ``$STEPBACK_DB_POOL_SIZE`` and ``$STEPBACK_DB_MAX_OVERFLOW``.
+
+    Each app process holds up to ``pool_size + max_overflow`` connections;
+    a clinic's hosts × processes × that must stay below the server's
+    ``max_connections``. Connections are checked before use
+    (``pool_pre_ping``), so a restarted server costs no failed page.
+
+    Raises
+    ------
+    InputError
+        A setting that is not a whole number in range (pool size 1–1000, overflow 0–1000).
+    """
+    return {"pool_size": _pool_setting(POOL_SIZE_ENV, DEFAULT_POOL_SIZE, 1),
+            "max_overflow": _pool_setting(MAX_OVERFLOW_ENV, DEFAULT_MAX_OVERFLOW, 0),
+            "pool_pre_ping": True}
+
+
 def _is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -178,7 +214,7 @@ class Database:
         parsed = make_url(self.url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(self.url)
+        self.engine = sa.create_engine(self.url, **({} if parsed.get_backend_name() == "sqlite" else pool_options()))
         if _is_sqlite(self.engine):
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)

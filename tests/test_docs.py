@@ -49,7 +49,7 @@ def test_every_setting_read_from_the_environment_is_documented():
     # (directly or through a constant), and must be documented.
     used = set()
     paths = list(ROOT.glob("*.py"))
-    for pkg in ("assessment", "models", "records", "reports", "ui"):
+    for pkg in ("assessment", "models", "records", "reports", "serve", "ui"):
         paths += list((ROOT / pkg).rglob("*.py"))
     for path in paths:
         used |= set(re.findall(r"[\"'](STEPBACK_[A-Z_]+)[\"']", path.read_text("utf-8")))

@@ -6,6 +6,11 @@ and the read-only fitted model; never a session, a patient or an assessment.
 
 from __future__ import annotations
 
+import importlib
+import logging
+import threading
+import time
+
 import streamlit as st
 
 from records.db import Database, open_database, resolve_url
@@ -67,6 +72,66 @@ def fall_risk_model():
         return _default_model()
     except (ImportError, FileNotFoundError, OSError):
         return None
+
+
+#: Modules the pages import, imported by :func:`preload` so the first visitor does not wait for them.
+PAGE_MODULES = ("models", "reports", "ui.flow", "ui.patients", "ui.wizard", "ui.result", "ui.history",
+                "ui.clinic", "ui.model_page", "ui.exchange_page", "ui.admin", "ui.audit_page")
+
+_preload_lock = threading.Lock()
+_preload_started = False
+
+
+def preload() -> float:
+    """Load, once per process, what every page needs: tables, database, model, page modules.
+
+    Reads the reference tables (``assessment/data``), opens (and migrates)
+    the database, loads the active fall-risk model into the
+    ``st.cache_resource`` caches the pages use, and imports the page
+    modules (importing the model's scikit-learn stack alone takes seconds).
+    ``stepback serve`` calls it before an app process listens; plain
+    ``streamlit run app.py`` runs it in a background thread
+    (:func:`start_preload`) while the first visitor signs in.
+
+    Returns
+    -------
+    float
+        Seconds it took.
+    """
+    global _preload_started
+    t0 = time.perf_counter()
+    with _preload_lock:
+        _preload_started = True
+    from assessment.populations import populations, reference_cohorts
+    from assessment.program import band_names
+    from assessment.steadi import stay_independent_items
+
+    populations()
+    reference_cohorts()
+    band_names()
+    stay_independent_items()
+    for name in PAGE_MODULES:
+        importlib.import_module(name)
+    database()
+    fall_risk_model()
+    return time.perf_counter() - t0
+
+
+def _preload_quietly() -> None:
+    try:
+        preload()
+    except Exception:  # noqa: BLE001 - a page loads what it needs itself and reports its own error
+        logging.getLogger("stepback").exception("preloading the model and tables failed")
+
+
+def start_preload() -> None:
+    """Run :func:`preload` in a background thread, once per process (a no-op after that)."""
+    global _preload_started
+    with _preload_lock:
+        if _preload_started:
+            return
+        _preload_started = True
+    threading.Thread(target=_preload_quietly, name="stepback-preload", daemon=True).start()
 
 
 def actor() -> str:
