@@ -213,7 +213,7 @@ def fhir_bundle(db: Database, mrn: str, *, actor: str) -> dict[str, Any]:
             entries.append({"fullUrl": _urn("assessment", a.id, name), "resource": resource})
             observations += 1
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries})
-    with db.session() as session:
+    with db.session(actor) as session:
         write_audit(
             session, actor, "patient.export_fhir", "patient", patient.id,
             {"assessments": len(assessments), "observations": observations, "fhir": FHIR_VERSION},
