@@ -497,6 +497,12 @@ def cmd_user(args) -> int:
     elif args.user_command == "disable":
         accounts.disable_user(db, args.username, actor=accounts.SYSTEM_ACTOR)
         print(f"Disabled {args.username}; their history is kept.")
+    elif args.user_command == "unlock":
+        cleared = accounts.unlock_user(db, args.username, actor=accounts.SYSTEM_ACTOR)
+        print(f"Unlocked {args.username} ({cleared} source{'s' if cleared != 1 else ''} cleared).")
+    elif args.user_command == "set-password":
+        accounts.set_password(db, args.username, password=_read_password(), actor=accounts.SYSTEM_ACTOR)
+        print(f"Set a new password for {args.username}; its sign-in locks are cleared.")
     elif args.user_command == "list":
         users = accounts.list_users(db)
         rows = [{"username": u.username, "display_name": u.display_name, "role": u.role,
@@ -506,7 +512,7 @@ def cmd_user(args) -> int:
         for r in rows if not args.json else ():
             print(f"{r['username']:<24} {r['role']:<10} {'disabled' if r['disabled'] else 'active':<9} {r['display_name']}")
     else:
-        raise CommandError("ACTION: one of add, disable, list", "stepback user")
+        raise CommandError("ACTION: one of add, disable, unlock, set-password, list", "stepback user")
     return EXIT_OK
 
 
@@ -667,6 +673,12 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_user)
     p = usub.add_parser("disable", parents=[db_parent], help="disable an account (its history is kept)")
     p.add_argument("username", metavar="USERNAME", help="the account to disable")
+    p.set_defaults(func=cmd_user)
+    p = usub.add_parser("unlock", parents=[db_parent], help="clear an account's sign-in locks at every source")
+    p.add_argument("username", metavar="USERNAME", help="the account to unlock")
+    p.set_defaults(func=cmd_user)
+    p = usub.add_parser("set-password", parents=[db_parent], help="set an account's password (from a prompt or stdin)")
+    p.add_argument("username", metavar="USERNAME", help="the account")
     p.set_defaults(func=cmd_user)
     p = usub.add_parser("list", parents=[db_parent], help="list accounts")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -47,7 +47,7 @@ def require_admin(what: str = "this page") -> None:
 
 def show_error(exc: InputError) -> None:
     """Show a records/assessment error naming the field at fault."""
-    st.error(f"**{exc.field}**: {exc.message}", icon=":material/error:")
+    st.error(f"**{md_escape(exc.field)}**: {md_escape(exc.message)}", icon=":material/error:")
 
 
 def patient_label(p) -> str:

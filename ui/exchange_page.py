@@ -23,7 +23,7 @@ from records.backup import backup
 from records.exchange import ImportRejected
 from records.fhir import fhir_bundle
 
-from .common import patient_picker, show_error
+from .common import md_escape, patient_picker, show_error
 from .resources import actor, database, is_admin
 
 #: One-shot import summary shown after a rerun (UI state; counts only).
@@ -81,7 +81,7 @@ def _import_section(db) -> None:
         try:
             summary = import_bytes(db, uploaded.getvalue(), actor=actor())
         except ImportRejected as exc:
-            st.error(f"Nothing imported: {exc.message}. Fix these rows and import the file again.",
+            st.error(f"Nothing imported: {md_escape(exc.message)}. Fix these rows and import the file again.",
                      icon=":material/error:")
             st.dataframe(problem_rows(exc), hide_index=True, width="stretch")
             return

@@ -14,7 +14,7 @@ from records import services
 from reports.patient import meaning
 
 from . import flow
-from .common import RESULT_ID, SELECTED_MRN, patient_picker, percentile_text, seconds_text, show_error, words
+from .common import RESULT_ID, SELECTED_MRN, md_escape, patient_picker, percentile_text, seconds_text, show_error, words
 from .resources import actor, database
 
 CHANGE_TEXT = {
@@ -146,9 +146,9 @@ def render() -> None:
         return
     st.session_state[SELECTED_MRN] = view.mrn
     score = view.score or {}
-    st.subheader(f"{patient.given_name} {patient.family_name} · MRN {patient.mrn} · {view.assessed_on.isoformat()}")
+    st.subheader(f"{md_escape(patient.full_name)} · MRN {md_escape(patient.mrn)} · {view.assessed_on.isoformat()}")
     if view.amended:
-        st.caption(f"Amended (version {view.version}): {view.amendment_reason}")
+        st.caption(f"Amended (version {view.version}): {md_escape(view.amendment_reason)}")
     if view.superseded:
         st.warning("A newer version of this assessment exists (see History).")
     if view.stop_reason:
