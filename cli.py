@@ -368,7 +368,9 @@ def cmd_report(args) -> int:
                 raise InputError("--mrn", f"{patient.mrn} has no final assessment to report")
             assessment = services.get_assessment(db, current[-1].id, actor=actor)
         (model,) = _report_models(db, patient, assessment, kinds, args.clinic, actor)
-        Path(args.out).write_bytes(reports.render_pdf(model))
+        from records.files import write_bytes_atomically
+
+        write_bytes_atomically(args.out, reports.render_pdf(model))
         print(f"Wrote {args.kind} report for {patient.mrn} (assessment {assessment.id}) to {args.out}")
         return EXIT_OK
     if args.mrn or args.out or args.assessment is not None:
@@ -566,6 +568,10 @@ def cmd_restore(args) -> int:
 
     info = restore(resolve_url(_database_url(args)), args.file, actor=_actor(args))
     print(f"Restored {args.file} into {info.target} (schema {info.revision_in_file} → {info.revision_now}).")
+    if info.audit_rows_after_backup:
+        print(f"stepback restore: warning: the replaced database had {info.audit_rows_after_backup} audit rows "
+              f"newer than the backup; they are not in the restored one. It was saved first as {info.safety_copy}.",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -728,6 +734,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except InputError as err:
         print(_one_line(f"stepback: error: {err.field}: {err.message}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # disk full, permission, a name too long ...: one line, never a traceback
+        where = f" ({str(err.filename)[:120]})" if getattr(err, "filename", None) else ""
+        print(_one_line(f"stepback: error: file: {err.strerror or type(err).__name__}{where}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ImportError as err:  # e.g. --db mysql://...: no driver for that database
+        print(_one_line(f"stepback: error: database: no driver for it ({err.name or err}); "
+                        "allowed: a SQLite file, sqlite:///PATH or postgresql+psycopg://..."), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as err:
+        if not type(err).__module__.startswith("sqlalchemy"):
+            raise
+        # an unreachable server, not a database ...: SQLAlchemy is imported only by the commands that use it
+        print(_one_line(f"stepback: error: database: cannot use the database ({type(err).__name__}: "
+                        f"{str(getattr(err, 'orig', None) or err).splitlines()[0][:160]})"), file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

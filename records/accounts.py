@@ -600,7 +600,7 @@ def list_users(db: Database, *, now: datetime | None = None) -> list[AccountView
     when = _now(now)
     with db.session() as session:
         throttles: dict[str, tuple[int, datetime | None]] = {}
-        for t in session.scalars(sa.select(SignInThrottle).where(SignInThrottle.failures > 0)):
+        for t in session.scalars(sa.select(SignInThrottle)):
             until = utc(t.locked_until) if t.locked_until is not None and utc(t.locked_until) > when else None
             failures, latest = throttles.get(t.username_key, (0, None))
             throttles[t.username_key] = (max(failures, t.failures), max(filter(None, (latest, until)), default=None))

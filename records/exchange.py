@@ -60,6 +60,7 @@ from .assessments import (
 from .audit import now, write_audit
 from .db import Database
 from .schema import AssessmentRow, Patient
+from .files import output_path, remove_stale_temporaries, temporary_prefix
 from .patients import _mrn_taken
 from .scope import session_clinic
 from .validation import name_key, validate_actor, validate_clinic, validate_patient_fields
@@ -250,8 +251,8 @@ def _assessment_cells(row: AssessmentRow) -> dict[str, str]:
 
 
 def _write_atomically(frame: pd.DataFrame, out_path: Path) -> None:
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".stepback-export-", suffix=".csv", dir=out_path.parent)
+    remove_stale_temporaries(out_path.parent)
+    handle, tmp = tempfile.mkstemp(prefix=temporary_prefix("export"), suffix=".csv", dir=out_path.parent)
     os.close(handle)
     try:
         # UTF-8 with a byte-order mark, so spreadsheets show non-Latin names correctly.
@@ -283,7 +284,7 @@ def export_csv(db: Database, out_path: str | os.PathLike, *, actor: str) -> Expo
     ExportSummary
     """
     actor = validate_actor(actor)
-    out_path = Path(out_path)
+    out_path = output_path(out_path, "csv")
     with db.session(actor) as session:
         patients = session.scalars(sa.select(Patient).order_by(Patient.mrn)).all()
         finals = session.scalars(
