@@ -27,6 +27,12 @@ SEARCH_LIMIT = 50
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:")
 
 
+#: Invisible character that breaks an autolink (WORD JOINER).
+_JOINER = "\u2060"
+#: The starts of GFM autolinks: "scheme:/", "www." and the "@" of an e-mail address.
+_AUTOLINK = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/|www\.|\S@", re.IGNORECASE)
+
+
 def md_escape(text: object) -> str:
     """User text made literal for ``st.markdown``-style elements.
 
@@ -34,8 +40,14 @@ def md_escape(text: object) -> str:
     StepBack never sets it with user text); this also stops a name from
     turning into a link, an image or emphasis. Use plain elements
     (``st.text``, dataframes) where possible instead.
+
+    Backslash escapes do not stop GitHub-flavoured autolinks (``http://…``,
+    ``www.…``, ``name@host``), which are found in the text after the escapes
+    are resolved; an invisible WORD JOINER (U+2060) breaks each of them, so
+    a bare URL in a name is shown, never linked.
     """
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + _JOINER + m.group(0)[-1], str(text))
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
 
 
 def require_admin(what: str = "this page") -> None:

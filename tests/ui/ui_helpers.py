@@ -49,5 +49,5 @@ def submit(at: AppTest, form: str, label: str) -> AppTest:
 
 
 def shown(markdown: str) -> str:
-    """The text a markdown element shows: backslash escapes (ui.common.md_escape) removed."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """The text a markdown element shows: md_escape's backslashes and invisible word joiners removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
