@@ -493,8 +493,8 @@ def live_account(db: Database, username: str) -> LiveAccount | None:
     every rerun (one lookup by the unique username); a different value or
     None ends that session. Read-only: no audit row.
     """
-    with db.engine.connect() as connection:
-        row = connection.execute(
+    with db.session() as session:  # busy-safe like every action (bounded retry, then DatabaseBusy)
+        row = session.execute(
             sa.select(Clinician.session_generation, Clinician.role, Clinician.display_name,
                       Clinician.disabled_at, Clinician.password_hash)
             .where(Clinician.username == username)
