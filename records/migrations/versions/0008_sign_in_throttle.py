@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column("username_key", sa.String(64), primary_key=True),
         sa.Column("source", sa.String(64), primary_key=True),
         sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("locked_until", sa.DateTime, nullable=True),
-        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     with op.batch_alter_table("clinicians") as batch:
         batch.add_column(sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"))
