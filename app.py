@@ -31,7 +31,7 @@ else:
         name = st.session_state.get(NAME_KEY) or username
         st.caption(f"Signed in as {md_escape(name)} ({md_escape(username)}, {role})")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
-            signin.sign_out("You are signed out.")
+            signin.sign_out("You are signed out (in every tab).", everywhere=True)
             st.rerun()
         signin.idle_watch()
     clinical = [

@@ -497,7 +497,9 @@ def cmd_report(args) -> int:
                 raise InputError("--mrn", f"{patient.mrn} has no final assessment to report")
             assessment = services.get_assessment(db, current[-1].id, actor=actor)
         (model,) = _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
-        Path(args.out).write_bytes(reports.render_pdf(model))
+        from records.files import write_bytes_atomically
+
+        write_bytes_atomically(args.out, reports.render_pdf(model))
         print(f"Wrote {args.kind} report for {patient.mrn} (assessment {assessment.id}) to {args.out}")
         return EXIT_OK
     if args.mrn or args.out or args.assessment is not None:
@@ -655,6 +657,12 @@ def cmd_user(args) -> int:
     elif args.user_command == "disable":
         accounts.disable_user(db, args.username, actor=accounts.SYSTEM_ACTOR)
         print(f"Disabled {args.username}; their history is kept.")
+    elif args.user_command == "unlock":
+        cleared = accounts.unlock_user(db, args.username, actor=accounts.SYSTEM_ACTOR)
+        print(f"Unlocked {args.username} ({cleared} source{'s' if cleared != 1 else ''} cleared).")
+    elif args.user_command == "set-password":
+        accounts.set_password(db, args.username, password=_read_password(), actor=accounts.SYSTEM_ACTOR)
+        print(f"Set a new password for {args.username}; its sign-in locks are cleared.")
     elif args.user_command == "list":
         users = accounts.list_users(db)
         rows = [{"username": u.username, "display_name": u.display_name, "role": u.role,
@@ -664,7 +672,7 @@ def cmd_user(args) -> int:
         for r in rows if not args.json else ():
             print(f"{r['username']:<24} {r['role']:<10} {'disabled' if r['disabled'] else 'active':<9} {r['display_name']}")
     else:
-        raise CommandError("ACTION: one of add, disable, list", "stepback user")
+        raise CommandError("ACTION: one of add, disable, unlock, set-password, list", "stepback user")
     return EXIT_OK
 
 
@@ -782,6 +790,10 @@ def cmd_restore(args) -> int:
 
     info = restore(resolve_url(_database_url(args)), args.file, actor=_actor(args))
     print(f"Restored {args.file} into {info.target} (schema {info.revision_in_file} → {info.revision_now}).")
+    if info.audit_rows_after_backup:
+        print(f"stepback restore: warning: the replaced database had {info.audit_rows_after_backup} audit rows "
+              f"newer than the backup; they are not in the restored one. It was saved first as {info.safety_copy}.",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -925,6 +937,12 @@ def build_parser() -> Parser:
     p = usub.add_parser("disable", parents=[db_parent], help="disable an account (its history is kept)")
     p.add_argument("username", metavar="USERNAME", help="the account to disable")
     p.set_defaults(func=cmd_user)
+    p = usub.add_parser("unlock", parents=[db_parent], help="clear an account's sign-in locks at every source")
+    p.add_argument("username", metavar="USERNAME", help="the account to unlock")
+    p.set_defaults(func=cmd_user)
+    p = usub.add_parser("set-password", parents=[db_parent], help="set an account's password (from a prompt or stdin)")
+    p.add_argument("username", metavar="USERNAME", help="the account")
+    p.set_defaults(func=cmd_user)
     p = usub.add_parser("list", parents=[db_parent], help="list accounts")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_user)
@@ -1003,6 +1021,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except InputError as err:
         print(_one_line(f"stepback: error: {err.field}: {err.message}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # disk full, permission, a name too long ...: one line, never a traceback
+        where = f" ({str(err.filename)[:120]})" if getattr(err, "filename", None) else ""
+        print(_one_line(f"stepback: error: file: {err.strerror or type(err).__name__}{where}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ImportError as err:  # e.g. --db mysql://...: no driver for that database
+        print(_one_line(f"stepback: error: database: no driver for it ({err.name or err}); "
+                        "allowed: a SQLite file, sqlite:///PATH or postgresql+psycopg://..."), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as err:
+        if not type(err).__module__.startswith("sqlalchemy"):
+            raise
+        # an unreachable server, not a database ...: SQLAlchemy is imported only by the commands that use it
+        print(_one_line(f"stepback: error: database: cannot use the database ({type(err).__name__}: "
+                        f"{str(getattr(err, 'orig', None) or err).splitlines()[0][:160]})"), file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -74,15 +75,19 @@ def brief(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
+#: A decimal number written with ASCII digits only (Python's float() also takes
+#: "1_0", other scripts' digits, "inf" and "nan").
+_ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def parse_number(field: str, value: Any, lo: float, hi: float, unit: str) -> float:
     allowed = f"a number from {lo:g} to {hi:g} {unit}".rstrip()
     if isinstance(value, bool):
         raise InputError(field, f"{value!r} is not a number; allowed: {allowed}")
     if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise InputError(field, f"{value.strip()[:40]!r} is not a number; allowed: {allowed}") from None
+        if not _ASCII_NUMBER.fullmatch(value.strip()):  # only ASCII digits: not "1_0", "²", "٣" or "nan"
+            raise InputError(field, f"{value.strip()[:40]!r} is not a number; allowed: {allowed}")
+        number = float(value.strip())
     elif isinstance(value, numbers.Real):  # int, float, and NumPy/pandas scalars such as int64
         try:
             number = float(value)
@@ -267,8 +272,9 @@ def validate_prior_falls(value: Any, field: str = "prior_falls") -> int | None:
         number = int(value)
     elif isinstance(value, (float, np_floating)) and float(value).is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
+    elif isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip(), re.ASCII):
+        digits = value.strip().lstrip("0") or "0"
+        number = int(digits) if len(digits) <= 6 else 2  # "two or more", without parsing 4,300 digits
     if number is None or number < 0:
         raise InputError(field, f"{brief(value)!r} is not allowed; allowed: {PRIOR_FALLS_ALLOWED}")
     return min(number, 2)

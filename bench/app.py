@@ -146,6 +146,7 @@ def page_benchmarks(repeat: int, search: str, mrn: str) -> dict[str, float]:
             at.session_state["clinician"] = user
             at.session_state["clinician_name"] = user
             at.session_state["last_activity"] = datetime.now(UTC)
+            at.session_state["session_generation"] = 0  # a new account's (records.accounts.live_account)
             for k, v in state.items():
                 at.session_state[k] = v
             at.switch_page(page)

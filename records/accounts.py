@@ -12,7 +12,9 @@ A clinician row created before accounts existed (``add_clinician``,
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
+from zxcvbn import zxcvbn
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
@@ -30,7 +33,7 @@ from .audit import now as utc_now
 from .audit import write_audit
 from .db import Database
 from .errors import Conflict, NotFound
-from .schema import Clinician
+from .schema import Clinician, SignInThrottle
 from .validation import SYSTEM_ACTOR, validate_clinic, validate_name, validate_role, validate_username
 from .views import ClinicianView, utc
 
@@ -38,10 +41,19 @@ from .views import ClinicianView, utc
 PASSWORD_MIN_LENGTH = 12
 #: Longest password accepted, characters (bounds the hashing work per attempt).
 PASSWORD_MAX_LENGTH = 1024
-#: Failed sign-ins in a row that lock an account.
+#: Failed sign-ins in a row, from one source, that lock the username there.
 MAX_FAILED_SIGN_INS = 5
-#: How long a locked account stays locked, minutes.
+#: How long a clinician's username stays locked at that source, minutes.
 LOCKOUT_MINUTES = 15
+#: An administrator is never locked out: after the limit each further failure
+#: from a source doubles the wait there, from this many seconds ...
+ADMIN_BACKOFF_FIRST_SECONDS = 2
+#: ... up to this many.
+ADMIN_BACKOFF_MAX_SECONDS = 300
+#: Lowest zxcvbn score (0–4) a new password must reach (3: "safely unguessable").
+MIN_PASSWORD_SCORE = 3
+#: Source recorded when the caller does not know the client's address.
+UNKNOWN_SOURCE = "unknown"
 #: Environment variable: minutes of inactivity after which a signed-in session ends.
 SESSION_TIMEOUT_ENV = "STEPBACK_SESSION_TIMEOUT_MINUTES"
 #: Default session timeout, minutes.
@@ -52,9 +64,12 @@ SESSION_TIMEOUT_RANGE = (1, 24 * 60)
 
 PASSWORD_POLICY = (
     f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters, not the username, "
-    "not one character repeated"
+    "hard to guess (no common password, word list, keyboard run or date; several unrelated words work well)"
 )
-_GENERIC_FAILURE = "the username or password is not correct"
+#: The one message for every refused sign-in: wrong password, unknown user,
+#: locked or disabled account (so the page never tells which usernames exist).
+SIGN_IN_REFUSED = ("the username or password is not correct, or this account cannot sign in now; "
+                    "try again in a few minutes or ask an administrator")
 
 
 class SignInError(InputError):
@@ -142,6 +157,9 @@ def validate_password(password: Any, username: str | None = None) -> str:
         raise InputError("password", f"must not be the username; allowed: {PASSWORD_POLICY}")
     if len(set(password)) == 1:
         raise InputError("password", f"is one character repeated; allowed: {PASSWORD_POLICY}")
+    hints = [username] if username else []
+    if zxcvbn(password[:100], user_inputs=hints)["score"] < MIN_PASSWORD_SCORE:
+        raise InputError("password", f"is too easy to guess; allowed: {PASSWORD_POLICY}")
     return password
 
 
@@ -290,24 +308,68 @@ def set_password(db: Database, username: str, *, password: str, actor: str) -> N
         if actor != username:
             _require_admin(session, actor, "set another user's password")
         row.password_hash = password_hash
-        row.failed_attempts = 0
-        row.locked_until = None
+        _clear_throttle(session, row)
         write_audit(session, actor, "user.set_password", "clinician", row.id)
 
 
-def authenticate(db: Database, username: str, password: str, *, now: datetime | None = None) -> ClinicianView:
+def _username_key(text: str) -> str:
+    """SHA-256 (hex) of the case-folded name typed: the throttle never holds the text itself."""
+    return hashlib.sha256(text.casefold().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _source(source: Any) -> str:
+    if not isinstance(source, str) or not source.strip():
+        return UNKNOWN_SOURCE
+    return source.strip()[:64]
+
+
+def _throttle_row(session: Session, key: str, source: str, when: datetime) -> SignInThrottle:
+    row = session.get(SignInThrottle, (key, source), with_for_update=True)
+    if row is None:
+        row = SignInThrottle(username_key=key, source=source, failures=0, locked_until=None, updated_at=when)
+        session.add(row)
+    return row
+
+
+def _lock_after_failure(row: SignInThrottle, admin: bool, when: datetime) -> None:
+    """Count a failure; lock (a clinician) or back off (an administrator) at the limit."""
+    row.failures = (row.failures or 0) + 1
+    row.updated_at = when
+    over = row.failures - MAX_FAILED_SIGN_INS
+    if over < 0:
+        return
+    if admin:
+        wait = min(ADMIN_BACKOFF_FIRST_SECONDS * 2 ** min(over, 20), ADMIN_BACKOFF_MAX_SECONDS)
+        row.locked_until = when + timedelta(seconds=wait)
+    else:
+        row.locked_until = when + timedelta(minutes=LOCKOUT_MINUTES)
+        row.failures = 0  # after the lock, a new run of failures is needed
+
+
+def authenticate(
+    db: Database, username: str, password: str, *, source: str | None = None, now: datetime | None = None
+) -> ClinicianView:
     """Sign in: check the password and the account's state.
 
-    After :data:`MAX_FAILED_SIGN_INS` failures in a row the account is
-    locked for :data:`LOCKOUT_MINUTES` minutes; while locked even the right
-    password is refused. A success clears the count. Every attempt writes an
-    audit row (``user.sign_in`` or ``user.sign_in_failed`` with a reason
-    code), committed even when the sign-in is refused.
+    Failures are counted per username *and* source (the client's address):
+    after :data:`MAX_FAILED_SIGN_INS` in a row from one source, a clinician's
+    username is locked there for :data:`LOCKOUT_MINUTES` minutes, while an
+    administrator only has to wait, from :data:`ADMIN_BACKOFF_FIRST_SECONDS`
+    doubling to :data:`ADMIN_BACKOFF_MAX_SECONDS` seconds, so nobody can
+    lock the administrator out. Other sources are not affected. While
+    locked even the right password is refused. A success clears the count at
+    that source. Every attempt writes an audit row (``user.sign_in`` or
+    ``user.sign_in_failed`` with a reason code), committed even when the
+    sign-in is refused; an unknown name is audited as ``system`` (the text
+    typed may be a password), with no name.
 
     Parameters
     ----------
     db : Database
     username, password : str
+    source : str, optional
+        The client's address (the app passes the browser's); default
+        :data:`UNKNOWN_SOURCE`.
     now : datetime, optional
         The time of the attempt (tests inject it); default the current UTC time.
 
@@ -318,72 +380,149 @@ def authenticate(db: Database, username: str, password: str, *, now: datetime | 
 
     Raises
     ------
-    AccountLocked
-        Locked; ``locked_until`` says until when.
-    AccountDisabled
-        An administrator disabled the account.
     SignInError
-        Unknown username, wrong password, or no password set (one message
-        for all three, so the page does not reveal which usernames exist).
+        One message (:data:`SIGN_IN_REFUSED`) for an unknown username, a
+        wrong password, no password set, a locked or a disabled account;
+        :class:`AccountLocked` and :class:`AccountDisabled` are its
+        subclasses, for callers that log, never to show the difference.
     """
     when = _now(now)
+    place = _source(source)
     try:
         name = validate_username(username)
     except InputError:
         name = None
     text = password if isinstance(password, str) and len(password) <= PASSWORD_MAX_LENGTH else None
+    typed = username if isinstance(username, str) else ""
+    key = _username_key(typed[:PASSWORD_MAX_LENGTH])
     error: SignInError | None = None
     with db.session() as session:
         row = _row(session, name, lock=True) if name is not None else None
-        if row is None or row.password_hash is None:
+        throttle = _throttle_row(session, key, place, when)
+        locked = throttle.locked_until is not None and utc(throttle.locked_until) > when
+        known = row is not None and row.password_hash is not None
+        if locked:
+            reason = "locked"
+            error = AccountLocked("password", SIGN_IN_REFUSED, utc(throttle.locked_until))
+        elif not known:
             if text is not None:
                 _verify(_dummy_hash(), text)  # same work as a real check
             reason = "unknown_user" if row is None else "no_password"
-            error = SignInError("password", _GENERIC_FAILURE)
-        elif row.disabled_at is not None:
-            reason = "disabled"
-            error = AccountDisabled("username", "this account is disabled; ask an administrator")
-        elif row.locked_until is not None and utc(row.locked_until) > when:
-            reason = "locked"
-            until = utc(row.locked_until)
-            error = AccountLocked(
-                "username",
-                f"too many failed sign-ins; locked until {until:%H:%M} UTC "
-                f"({LOCKOUT_MINUTES} minutes after the {MAX_FAILED_SIGN_INS}th)",
-                until,
-            )
+            _lock_after_failure(throttle, False, when)
+            error = SignInError("password", SIGN_IN_REFUSED)
         elif text is None or not _verify(row.password_hash, text):
             reason = "wrong_password"
-            row.failed_attempts = (row.failed_attempts or 0) + 1
-            if row.failed_attempts >= MAX_FAILED_SIGN_INS:
-                row.locked_until = when + timedelta(minutes=LOCKOUT_MINUTES)
-                row.failed_attempts = 0
+            _lock_after_failure(throttle, row.role == "admin", when)
+            if throttle.locked_until is not None and utc(throttle.locked_until) > when:
                 reason = "wrong_password_locked"
-                error = AccountLocked(
-                    "username",
-                    f"{MAX_FAILED_SIGN_INS} failed sign-ins; locked for {LOCKOUT_MINUTES} minutes",
-                    row.locked_until,
-                )
+                error = AccountLocked("password", SIGN_IN_REFUSED, utc(throttle.locked_until))
             else:
-                error = SignInError("password", _GENERIC_FAILURE)
+                error = SignInError("password", SIGN_IN_REFUSED)
+        elif row.disabled_at is not None:
+            reason = "disabled"
+            error = AccountDisabled("password", SIGN_IN_REFUSED)
         else:
             reason = "ok"
-            row.failed_attempts = 0
-            row.locked_until = None
+            throttle.failures = 0
+            throttle.locked_until = None
+            throttle.updated_at = when
             if _hasher().check_needs_rehash(row.password_hash):
                 row.password_hash = _hasher().hash(text)
-        actor = name if name is not None else SYSTEM_ACTOR
-        detail: dict[str, Any] = {"reason": reason}
-        if name is None:
-            detail["username_valid"] = False
-        if row is not None and reason.startswith("wrong_password"):
-            detail["failed_attempts"] = row.failed_attempts
+        actor = row.username if row is not None else SYSTEM_ACTOR
+        detail: dict[str, Any] = {"reason": reason, "source": place}
+        if reason.startswith("wrong_password"):
+            detail["failed_attempts"] = throttle.failures
         action = "user.sign_in" if error is None else "user.sign_in_failed"
         write_audit(session, actor, action, "clinician", row.id if row is not None else None, detail)
         view = ClinicianView.of(row) if error is None else None
     if error is not None:  # raised after the commit, so the count and the audit row are kept
         raise error
     return view
+
+
+def unlock_user(db: Database, username: str, *, actor: str) -> int:
+    """Clear every sign-in lock and failure count of a username, at every source.
+
+    Parameters
+    ----------
+    db : Database
+    username : str
+    actor : str
+        An enabled administrator, or ``system`` (``stepback user unlock``).
+
+    Returns
+    -------
+    int
+        How many sources had a count or a lock.
+
+    Raises
+    ------
+    NotFound, NotAllowed
+    """
+    username = validate_username(username)
+    with db.session() as session:
+        _require_admin(session, actor, "unlock accounts")
+        row = _row(session, username, lock=True)
+        if row is None:
+            raise NotFound("username", f"no account {username}")
+        cleared = _clear_throttle(session, row)
+        write_audit(session, actor, "user.unlock", "clinician", row.id, {"sources": cleared})
+        return cleared
+
+
+def _clear_throttle(session: Session, row: Clinician) -> int:
+    row.failed_attempts = 0
+    row.locked_until = None
+    result = session.execute(sa.delete(SignInThrottle).where(SignInThrottle.username_key == _username_key(row.username)))
+    return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class LiveAccount:
+    """What an open page re-checks on every rerun (see :func:`live_account`)."""
+
+    generation: int
+    role: str
+    display_name: str
+
+
+def live_account(db: Database, username: str) -> LiveAccount | None:
+    """The user's session generation, role and name; None when the account cannot sign in.
+
+    An open page stores the generation it signed in with and compares it on
+    every rerun (one lookup by the unique username); a different value or
+    None ends that session. Read-only: no audit row.
+    """
+    with db.session() as session:  # busy-safe like every action (bounded retry, then DatabaseBusy)
+        row = session.execute(
+            sa.select(Clinician.session_generation, Clinician.role, Clinician.display_name,
+                      Clinician.disabled_at, Clinician.password_hash)
+            .where(Clinician.username == username)
+        ).one_or_none()
+    if row is None or row.disabled_at is not None or row.password_hash is None:
+        return None
+    return LiveAccount(row.session_generation or 0, row.role, row.display_name)
+
+
+def end_sessions(db: Database, username: str, *, actor: str) -> None:
+    """Sign the user out of every open page (all tabs, all browsers).
+
+    Parameters
+    ----------
+    db : Database
+    username : str
+    actor : str
+        The user themself, an administrator, or ``system``.
+    """
+    username = validate_username(username)
+    with db.session() as session:
+        row = _row(session, username, lock=True)
+        if row is None:
+            raise NotFound("username", f"no account {username}")
+        if actor != username:
+            _require_admin(session, actor, "sign another user out")
+        row.session_generation = (row.session_generation or 0) + 1
+        write_audit(session, actor, "user.sign_out_everywhere", "clinician", row.id)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -424,6 +563,7 @@ def disable_user(db: Database, username: str, *, actor: str, now: datetime | Non
         if row.role == "admin" and row.password_hash is not None and _active_admins(session) <= 1:
             raise Conflict("username", f"{username} is the last administrator; add another first")
         row.disabled_at = when
+        row.session_generation = (row.session_generation or 0) + 1  # its open pages sign out
         write_audit(session, actor, "user.disable", "clinician", row.id, {"role": row.role})
         return AccountView.of(row)
 
@@ -446,16 +586,31 @@ def enable_user(db: Database, username: str, *, actor: str) -> AccountView:
         if row.disabled_at is None:
             raise Conflict("username", f"{username} is not disabled")
         row.disabled_at = None
-        row.failed_attempts = 0
-        row.locked_until = None
+        _clear_throttle(session, row)
         write_audit(session, actor, "user.enable", "clinician", row.id)
         return AccountView.of(row)
 
 
-def list_users(db: Database) -> list[AccountView]:
-    """Every account (enabled and disabled), by username."""
+def list_users(db: Database, *, now: datetime | None = None) -> list[AccountView]:
+    """Every account (enabled and disabled), by username.
+
+    ``locked_until`` is the latest sign-in lock still running at any source
+    (see :func:`authenticate`), and ``failed_attempts`` the highest count.
+    """
+    when = _now(now)
     with db.session() as session:
-        return [AccountView.of(r) for r in session.scalars(sa.select(Clinician).order_by(Clinician.username))]
+        throttles: dict[str, tuple[int, datetime | None]] = {}
+        for t in session.scalars(sa.select(SignInThrottle)):
+            until = utc(t.locked_until) if t.locked_until is not None and utc(t.locked_until) > when else None
+            failures, latest = throttles.get(t.username_key, (0, None))
+            throttles[t.username_key] = (max(failures, t.failures), max(filter(None, (latest, until)), default=None))
+        views = []
+        for r in session.scalars(sa.select(Clinician).order_by(Clinician.username)):
+            view = AccountView.of(r)
+            failures, until = throttles.get(_username_key(r.username), (0, None))
+            views.append(dataclasses.replace(view, failed_attempts=max(view.failed_attempts, failures),
+                                             locked_until=until or view.locked_until))
+        return views
 
 
 # ------------------------------------------------------------------ sessions

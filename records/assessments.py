@@ -434,7 +434,7 @@ def start_assessment(
     aid = validate_walking_aid(walking_aid)
     if not isinstance(practice_walk_done, bool):
         raise InputError("practice_walk_done", "allowed: yes, no")
-    with db.session() as session:
+    with db.session(actor) as session:
         patient = patient_row(session, mrn)
         lineage = _new_lineage(session, patient)
         row = AssessmentRow(
@@ -481,7 +481,7 @@ def record_trial(db: Database, assessment_id: int, raw_trial: Mapping[str, Any] 
     InputError
         For a bad trial (field ``trial_N...``) or too many trials.
     """
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _draft(session, assessment_id, for_trials=True)
         number = len(row.trials) + 1
         if number > MAX_TIMED_TRIALS:
@@ -567,7 +567,7 @@ def update_trial_observations(
     changes = {k: v for k, v in given.items() if v is not None}
     if not changes:
         raise InputError("observations", f"nothing to change; allowed: {', '.join(OBSERVATIONS)}")
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _draft(session, assessment_id)
         trial_row = next((t for t in row.trials if t.number == number), None)
         if trial_row is None:
@@ -642,7 +642,7 @@ def correct_trial_time(db: Database, assessment_id: int, number: int, seconds: A
     Conflict, NotFound, InputError
     """
     code = validate_correction_reason(reason)
-    with db.session() as session:
+    with db.session(actor) as session:
         row, trial_row = _draft_trial(session, assessment_id, number)
         raw = {**TrialView.of(trial_row).as_raw(), "seconds": seconds, "timing_source": "manual"}
         trial = validate_trial(raw, number, StartConvention(row.start))
@@ -663,7 +663,7 @@ def remove_trial(db: Database, assessment_id: int, number: int, *, reason: str, 
     Conflict, NotFound, InputError
     """
     code = validate_correction_reason(reason)
-    with db.session() as session:
+    with db.session(actor) as session:
         row, trial_row = _draft_trial(session, assessment_id, number)
         seconds = trial_row.seconds
         row.trials.remove(trial_row)
@@ -686,7 +686,7 @@ def discard_draft(db: Database, assessment_id: int, *, reason: str, actor: str =
     Conflict, NotFound, InputError
     """
     code = validate_correction_reason(reason)
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _draft(session, assessment_id)
         lineage_id, patient_id, walks = row.lineage_id, row.patient_id, len(row.trials)
         session.delete(row)
@@ -710,7 +710,7 @@ def record_steadi(db: Database, assessment_id: int, raw_steadi: Mapping[str, Any
     actor : str
     """
     steadi = validate_steadi(raw_steadi)
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _draft(session, assessment_id)
         new = _steadi_row(steadi)
         if row.steadi is not None:
@@ -733,7 +733,7 @@ def stop_assessment(db: Database, assessment_id: int, reason: str, *, actor: str
     actor : str
     """
     stop = parse_choice("stop_reason", reason, StopReason)
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _draft(session, assessment_id)
         row.stop_reason = stop.value
         write_audit(session, actor, "assessment.stop", "assessment", row.id, {"stop_reason": stop.value})
@@ -744,7 +744,7 @@ def resume_assessment(db: Database, assessment_id: int, *, actor: str = "system"
 
     Only a draft: once finalised, an assessment changes only by an amendment.
     """
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _draft(session, assessment_id)
         if row.stop_reason is None:
             raise Conflict("assessment_id", f"assessment {row.id} was not stopped; nothing to undo")
@@ -786,7 +786,7 @@ def finalize_assessment(
     InputError
         When the draft does not validate (e.g. no trial and no stop reason).
     """
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _draft(session, assessment_id)
         raw = _raw_from_row(row)
         raw.pop("population")  # a draft is scored for the patient's population at finalizing
@@ -843,7 +843,7 @@ def record_assessment(
     if not isinstance(raw, Mapping):
         raise InputError("assessment", "must be a set of named fields")
     gate, extras = _split_extras(raw)
-    with db.session() as session:
+    with db.session(actor) as session:
         patient = patient_row(session, mrn)
         valid = validate_assessment(_with_patient(gate, patient, patient.population))
         result = _score_against_history(session, valid, patient.id, None)
@@ -894,7 +894,7 @@ def amend_assessment(
             raise InputError(str(key), f"cannot be amended; allowed: {', '.join(AMENDABLE)}")
     reason = validate_reason(reason)
     gate_changes, extras = _split_extras(raw_changes)
-    with db.session() as session:
+    with db.session(actor) as session:
         old = _load(session, assessment_id, lock=True)
         if old.status != FINAL:
             raise Conflict("assessment_id", f"assessment {old.id} is a draft; finalize it instead of amending")
@@ -946,7 +946,7 @@ def history(db: Database, mrn: str, *, actor: str = "system") -> list[Assessment
     Each view's ``version`` and ``amended`` say whether it was amended;
     :func:`assessment_versions` gives the whole lineage.
     """
-    with db.session() as session:
+    with db.session(actor) as session:
         patient = patient_row(session, mrn)
         rows = session.scalars(
             _current_final_query()
@@ -974,7 +974,7 @@ def final_assessments(
     latest_per_patient : bool
         Keep only each patient's most recent one (for "who is due").
     """
-    with db.session() as session:
+    with db.session(actor) as session:
         query = _current_final_query()
         if assessed_from is not None:
             query = query.where(AssessmentRow.assessed_on >= assessed_from)
@@ -993,7 +993,7 @@ def final_assessments(
 
 def assessment_versions(db: Database, assessment_id: int, *, actor: str = "system") -> list[AssessmentView]:
     """Every version of the assessment that ``assessment_id`` belongs to, oldest first."""
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _load(session, assessment_id)
         rows = session.scalars(
             sa.select(AssessmentRow).where(AssessmentRow.lineage_id == row.lineage_id).order_by(AssessmentRow.version)
@@ -1005,7 +1005,7 @@ def assessment_versions(db: Database, assessment_id: int, *, actor: str = "syste
 
 def get_assessment(db: Database, assessment_id: int, *, actor: str = "system") -> AssessmentView:
     """One assessment version with its trials, STEADI answers, safety screen and score."""
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _load(session, assessment_id)
         write_audit(session, actor, "assessment.view", "assessment", row.id)
         return _view(session, row)
@@ -1027,7 +1027,7 @@ def record_report_printed(db: Database, assessment_id: int, kinds: tuple[str, ..
     chosen = sorted(set(kinds)) if not isinstance(kinds, str) else []
     if not chosen or any(k not in REPORT_KINDS for k in chosen):
         raise InputError("kinds", f"allowed: one or more of {', '.join(REPORT_KINDS)}")
-    with db.session() as session:
+    with db.session(actor) as session:
         row = _load(session, assessment_id)
         if row.status != FINAL:
             raise Conflict("assessment_id", f"assessment {row.id} is a draft; only a final assessment is printed")
@@ -1036,7 +1036,7 @@ def record_report_printed(db: Database, assessment_id: int, kinds: tuple[str, ..
 
 def open_drafts(db: Database, mrn: str | None = None, *, actor: str = "system") -> list[AssessmentView]:
     """Drafts not yet finalized (all patients, or one), oldest first, to resume."""
-    with db.session() as session:
+    with db.session(actor) as session:
         query = sa.select(AssessmentRow).where(AssessmentRow.status == DRAFT).order_by(AssessmentRow.id)
         patient_id = None
         if mrn is not None:
@@ -1128,7 +1128,7 @@ def patient_summaries(
     )
     if clinic is not None:
         query = query.where(Patient.clinic == clinic)
-    with db.session() as session:
+    with db.session(actor) as session:
         rows = session.execute(query).all()
         write_audit(session, actor, "patient.summaries", "patient", None, {"count": len(rows)})
         return {r.mrn: _summary(r.mrn, r) for r in rows}
@@ -1196,7 +1196,7 @@ def due_for_reassessment(
         .order_by(latest.c.assessment_id.is_not(None), latest.c.reassess_on, Patient.name_key, Patient.mrn)
         .limit(limit)
     )
-    with db.session() as session:
+    with db.session(actor) as session:
         mix: dict[tuple[str | None, str | None], int] = {}
         total = due = never = 0
         for r in session.execute(counts):

@@ -18,11 +18,13 @@ PostgreSQL deployments use ``pg_dump``/``pg_restore`` instead.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -31,6 +33,7 @@ from assessment.errors import InputError
 
 from .audit import write_audit
 from .db import MIGRATIONS, SQLITE_BUSY_TIMEOUT_MS, Database
+from .files import output_path, remove_stale_temporaries, temporary_prefix
 from .validation import validate_actor
 
 #: The first 16 bytes of every SQLite 3 database file.
@@ -55,6 +58,10 @@ class RestoreInfo:
     revision_in_file: str
     revision_now: str
     row_counts: dict[str, int]
+    #: Audit rows the replaced database had written after the backup's newest one (now gone from it).
+    audit_rows_after_backup: int = 0
+    #: Where the replaced database was saved first (when it had such rows), else None.
+    safety_copy: Path | None = None
 
 
 def known_revisions() -> set[str]:
@@ -65,6 +72,29 @@ def known_revisions() -> set[str]:
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
+@functools.cache
+def expected_objects(revision: str) -> frozenset[tuple]:
+    """The schema objects (type, name, table, SQL) StepBack creates at ``revision``.
+
+    Built once per revision by running the migrations into a scratch SQLite
+    file; a backup must hold exactly these (no trigger, view, or changed
+    definition), so restoring it cannot bring code that runs later.
+    """
+    with tempfile.TemporaryDirectory(prefix="stepback-schema-") as scratch:
+        reference = Database(f"sqlite:///{Path(scratch) / 'reference.sqlite3'}")
+        try:
+            reference.upgrade(revision)
+        finally:
+            reference.dispose()
+        connection = sqlite3.connect(Path(scratch) / "reference.sqlite3")
+        try:
+            return frozenset(connection.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex_%'"
+            ).fetchall())
+        finally:
+            connection.close()
 
 
 def _sqlite_path(url_or_path: str | os.PathLike) -> Path:
@@ -126,6 +156,14 @@ def inspect_database_file(path: str | os.PathLike, field: str = "backup_file") -
         if len(rows) != 1 or rows[0][0] not in known:
             found = ", ".join(str(r[0]) for r in rows) or "none"
             raise InputError(field, f"{path.name} is at revision {found}; allowed: one of {', '.join(sorted(known))}")
+        found_objects = set(connection.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex_%'"
+        ).fetchall())
+        unexpected = sorted(found_objects - expected_objects(rows[0][0]), key=lambda o: (o[0], o[1]))
+        if unexpected:
+            kind, name = unexpected[0][0], unexpected[0][1]
+            raise InputError(field, f"{path.name} holds {kind} {name[:60]!r}, which StepBack does not create; "
+                                    "allowed: the schema of a file made by stepback backup (no triggers, views or extra objects)")
         return rows[0][0], _row_counts(connection)
     except sqlite3.DatabaseError as err:
         raise InputError(field, f"{path.name} cannot be read as a database: {err}") from None
@@ -156,9 +194,9 @@ def backup(db: Database, out_path: str | os.PathLike, *, actor: str = "system") 
     """
     actor = validate_actor(actor)
     _sqlite_path(db.url)  # refuses PostgreSQL
-    out_path = Path(out_path).expanduser()
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=".stepback-backup-", suffix=".sqlite3", dir=out_path.parent)
+    out_path = output_path(out_path, "out")
+    remove_stale_temporaries(out_path.parent)
+    handle, tmp_name = tempfile.mkstemp(prefix=temporary_prefix("backup"), suffix=".sqlite3", dir=out_path.parent)
     os.close(handle)
     tmp = Path(tmp_name)
     try:
@@ -177,7 +215,8 @@ def backup(db: Database, out_path: str | os.PathLike, *, actor: str = "system") 
         digest = _sha256(tmp)
         os.replace(tmp, out_path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
         raise
     with db.session() as session:
         write_audit(session, actor, "database.backup", "database", None, {"bytes": size, "sha256": digest, "revision": revision})
@@ -227,12 +266,11 @@ def restore(db_url_or_path: str | os.PathLike, backup_file: str | os.PathLike, *
         try:
             staged.upgrade()  # an older backup is brought to the current schema before it goes live
             revision_now = staged.current_revision()
-            with staged.session() as session:
-                write_audit(session, actor, "database.restore", "database", None,
-                            {"revision_in_file": revision_in_file, "revision": revision_now})
         finally:
             staged.dispose()
         _, counts = inspect_database_file(tmp, "backup_file")
+        newer = _audit_rows_newer_than(target, _newest_audit(tmp))
+        safety_copy = _safety_copy(target) if newer else None
         source = sqlite3.connect(tmp)
         destination = sqlite3.connect(target, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         try:
@@ -245,4 +283,52 @@ def restore(db_url_or_path: str | os.PathLike, backup_file: str | os.PathLike, *
     finally:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
-    return RestoreInfo(target, revision_in_file, revision_now, counts)
+    restored = Database(f"sqlite:///{target}")
+    try:  # written after the restore, into the restored database: nothing in the file can remove it
+        with restored.session() as session:
+            write_audit(session, actor, "database.restore", "database", None,
+                        {"revision_in_file": revision_in_file, "revision": revision_now,
+                         "audit_rows_after_backup": newer, "safety_copy": safety_copy is not None})
+    finally:
+        restored.dispose()
+    return RestoreInfo(target, revision_in_file, revision_now, counts, newer, safety_copy)
+
+
+def _newest_audit(path: Path) -> str | None:
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return connection.execute("SELECT max(at) FROM audit_log").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def _audit_rows_newer_than(target: Path, stamp: str | None) -> int:
+    """Audit rows of the current database written after the backup's newest one (they will be gone)."""
+    if not target.is_file() or target.stat().st_size == 0:
+        return 0
+    try:
+        connection = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            query = "SELECT count(*) FROM audit_log" + ("" if stamp is None else " WHERE at > ?")
+            return connection.execute(query, () if stamp is None else (stamp,)).fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return 0  # not a StepBack database yet: nothing of ours is lost
+
+
+def _safety_copy(target: Path) -> Path:
+    """A consistent copy of the current database next to it, made before it is replaced."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    copy = target.with_name(f"{target.name}.before-restore-{stamp}")
+    source = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+    destination = sqlite3.connect(copy)
+    try:
+        source.backup(destination)
+    except sqlite3.Error as err:
+        copy.unlink(missing_ok=True)
+        raise InputError("database", f"cannot save the current database before the restore: {err}") from None
+    finally:
+        destination.close()
+        source.close()
+    return copy

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from assessment.errors import InputError
 
 from .errors import Conflict
+from .scope import apply_scope
 
 T = TypeVar("T")
 
@@ -301,8 +302,13 @@ class Database:
         return session, transaction
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, actor: str | None = None) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any error.
+
+        With ``actor``, the session is limited to that user's clinic
+        (:mod:`records.scope`, the one access rule): patients of other
+        clinics and everything hanging off them are not found, and writing
+        them is refused.
 
         The transaction begins before the ``with`` body runs: on SQLite that
         is ``BEGIN IMMEDIATE``, which takes the write lock. While another
@@ -318,6 +324,8 @@ class Database:
         with session:
             try:
                 with transaction:  # commits, or rolls back on any error
+                    if actor is not None:
+                        apply_scope(session, actor)
                     yield session
             except IntegrityError as exc:
                 raise Conflict("record", "a conflicting change was saved at the same time; try again") from exc

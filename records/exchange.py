@@ -31,6 +31,7 @@ import csv
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,7 +61,10 @@ from .assessments import (
 from .audit import now, write_audit
 from .db import Database
 from .schema import AssessmentRow, Patient
-from .validation import name_key, validate_actor, validate_patient_fields
+from .files import output_path, remove_stale_temporaries, temporary_prefix
+from .patients import _mrn_taken
+from .scope import session_clinic
+from .validation import name_key, validate_actor, validate_clinic, validate_patient_fields
 from .views import steadi_raw
 
 # ----------------------------------------------------------------- columns
@@ -78,6 +82,8 @@ RISK_COLUMNS = ("probability", "probability_low", "probability_high", "risk_cate
 #: Per-trial detail columns, after ``trial_N`` (the seconds).
 TRIAL_DETAILS = ("timing_source", "valid", "invalid_reason", "loss_of_balance", "hands_on_assistance", "steps")
 REQUIRED_COLUMNS = ("mrn", "given_name", "family_name", "birth_date")
+#: The patient's clinic (blank: the importing clinician's clinic, or none).
+CLINIC_COLUMN = "clinic"
 
 #: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -107,7 +113,7 @@ def csv_columns(trials: int = 1) -> tuple[str, ...]:
     """
     groups = tuple(c for n in range(1, trials + 1) for c in trial_columns(n))
     safety = tuple(f"{SAFETY_PREFIX}{k}" for k in SAFETY_SCREEN_KEYS)
-    return (*PATIENT_COLUMNS, *ASSESSMENT_COLUMNS, *groups, *_steadi_columns(), *safety, *RISK_COLUMNS)
+    return (*PATIENT_COLUMNS, CLINIC_COLUMN, *ASSESSMENT_COLUMNS, *groups, *_steadi_columns(), *safety, *RISK_COLUMNS)
 
 
 def _numeric_columns() -> frozenset[str]:
@@ -252,8 +258,8 @@ def _assessment_cells(row: AssessmentRow) -> dict[str, str]:
 
 
 def _write_atomically(frame: pd.DataFrame, out_path: Path) -> None:
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".stepback-export-", suffix=".csv", dir=out_path.parent)
+    remove_stale_temporaries(out_path.parent)
+    handle, tmp = tempfile.mkstemp(prefix=temporary_prefix("export"), suffix=".csv", dir=out_path.parent)
     os.close(handle)
     try:
         # UTF-8 with a byte-order mark, so spreadsheets show non-Latin names correctly.
@@ -285,8 +291,8 @@ def export_csv(db: Database, out_path: str | os.PathLike, *, actor: str) -> Expo
     ExportSummary
     """
     actor = validate_actor(actor)
-    out_path = Path(out_path)
-    with db.session() as session:
+    out_path = output_path(out_path, "csv")
+    with db.session(actor) as session:
         patients = session.scalars(sa.select(Patient).order_by(Patient.mrn)).all()
         finals = session.scalars(
             _current_final_query().order_by(AssessmentRow.patient_id, AssessmentRow.assessed_on, AssessmentRow.lineage_id)
@@ -298,7 +304,7 @@ def export_csv(db: Database, out_path: str | os.PathLike, *, actor: str) -> Expo
         columns = csv_columns(trials)
         records: list[dict[str, str]] = []
         for p in patients:
-            base = _patient_cells(p)
+            base = {**_patient_cells(p), CLINIC_COLUMN: p.clinic or ""}
             for row in by_patient.get(p.id, []) or [None]:
                 cells = dict(base)
                 if row is not None:
@@ -364,10 +370,12 @@ class _Plan:
 def _read(path: str | os.PathLike) -> pd.DataFrame:
     """The CSV as text cells ("" for blank): no NA guessing, so a name like "Nan" stays a name."""
     try:
-        return pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
-            skip_blank_lines=True, index_col=False,
-        )
+        with warnings.catch_warnings():  # a row of the wrong width is reported by _ragged_rows
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+                skip_blank_lines=True, index_col=False,
+            )
     except FileNotFoundError:
         raise ImportRejected([RowProblem(1, "csv", f"{path}: no such file")]) from None
     except pd.errors.EmptyDataError:
@@ -377,6 +385,23 @@ def _read(path: str | os.PathLike) -> pd.DataFrame:
     except (pd.errors.ParserError, csv.Error, ValueError, OSError) as err:
         first = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
         raise ImportRejected([RowProblem(1, "csv", f"cannot read the file: {first}")]) from None
+
+
+def _ragged_rows(path: str | os.PathLike) -> list[RowProblem]:
+    """Rows with more or fewer cells than the header (pandas would drop or blank them)."""
+    problems: list[RowProblem] = []
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = (r for r in csv.reader(handle) if r)  # blank lines are skipped, as by the reader
+            header = next(rows, [])
+            for index, cells in enumerate(rows):
+                if len(cells) != len(header):
+                    problems.append(RowProblem(
+                        index + 2, "csv", f"{len(cells)} cells, the header has {len(header)}; allowed: one cell per column",
+                    ))
+    except (csv.Error, OSError, UnicodeDecodeError) as err:
+        problems.append(RowProblem(1, "csv", f"cannot read the file: {type(err).__name__}"))
+    return problems
 
 
 def _check_columns(columns: list[str]) -> list[RowProblem]:
@@ -435,7 +460,7 @@ def _raw_assessment(cells: Mapping[str, str]) -> tuple[dict[str, Any], dict[str,
 
 
 def _has_assessment(cells: Mapping[str, str]) -> bool:
-    return any(v.strip() for k, v in cells.items() if k not in PATIENT_COLUMNS)
+    return any(v.strip() for k, v in cells.items() if k not in PATIENT_COLUMNS and k != CLINIC_COLUMN)
 
 
 def _patient_mismatch(stored: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
@@ -478,14 +503,27 @@ def _plan(session: Session, rows: Iterable[ImportRow], unit: str = "line") -> _P
             continue
         fields.update(extra)
         mrn = fields["mrn"]
+        try:
+            fields["clinic"] = _import_clinic(session, cells.get(CLINIC_COLUMN, ""))
+        except InputError as err:
+            plan.problems.append(RowProblem(line, err.field, err.message, unit))
+            continue
         if mrn not in stored:
             stored[mrn] = session.scalar(sa.select(Patient).where(Patient.mrn == mrn))
+            if stored[mrn] is None and _mrn_taken(session, mrn):
+                plan.problems.append(RowProblem(line, "mrn", f"{mrn} is in use; allowed: a new MRN or a patient of your clinic",
+                                                unit))
+                continue
         row = stored[mrn]
+        if row is not None and not is_blank(cells.get(CLINIC_COLUMN, "")) and row.clinic != fields["clinic"]:
+            plan.problems.append(RowProblem(line, CLINIC_COLUMN, f"differs from the stored patient with MRN {mrn}; "
+                                            "allowed: the same clinic", unit))
+            continue
         known = _stored_patient(row) if row is not None else (file_patients[mrn][1] if mrn in file_patients else None)
         if known is not None and "language" not in cells:  # a file without the column keeps the stored language
             fields["language"] = known["language"]
         if known is not None:
-            differs = _patient_mismatch(known, fields)
+            differs = _patient_mismatch(known, {k: fields[k] for k in PATIENT_COLUMNS})
             if differs is not None:
                 where = "the stored patient" if row is not None else f"line {file_patients[mrn][0]}"
                 plan.problems.append(RowProblem(
@@ -527,6 +565,21 @@ def _plan(session: Session, rows: Iterable[ImportRow], unit: str = "line") -> _P
         keys[mrn].add(key)
         plan.assessments.append(_PlannedAssessment(line, mrn, valid, extras, risk))
     return plan
+
+
+def _import_clinic(session: Session, cell: str) -> str | None:
+    """The clinic of an imported patient: the cell, else the acting clinician's clinic.
+
+    A clinician limited to one clinic (:mod:`records.scope`) imports only
+    into it.
+    """
+    own = session_clinic(session)
+    given = validate_clinic(cell, CLINIC_COLUMN)
+    if given is None:
+        return own
+    if own is not None and given != own:
+        raise InputError(CLINIC_COLUMN, f"another clinic; allowed: blank or your clinic ({own})")
+    return given
 
 
 def _write(session: Session, plan: _Plan, actor: str, risk_fn: RiskFn | None, source: str = "csv") -> None:
@@ -589,7 +642,7 @@ def import_csv(db: Database, path: str | os.PathLike, *, actor: str, risk_fn: Ri
     actor = validate_actor(actor)
     frame = _read(path)
     columns = [str(c) for c in frame.columns]
-    problems = _check_columns(columns)
+    problems = _check_columns(columns) or _ragged_rows(path)
     if problems:
         _audit_rejected(db, actor, len(frame), problems)
         raise ImportRejected(problems)
@@ -627,7 +680,7 @@ def import_patient_rows(
     ImportRejected
         Listing every bad row; nothing was written.
     """
-    with db.session() as session:
+    with db.session(actor) as session:
         plan = _plan(session, rows, unit)
         if not plan.problems:
             _write(session, plan, actor, risk_fn, source)
@@ -649,7 +702,7 @@ def import_patient_rows(
 
 def _audit_rejected(db: Database, actor: str, rows: int, problems: list[RowProblem]) -> None:
     """A rejected import is audited too (counts and field names only; no cell values)."""
-    with db.session() as session:
+    with db.session(actor) as session:
         write_audit(
             session, actor, "exchange.import_rejected", "patient", None,
             {"rows": rows, "bad_rows": len({p.line for p in problems}), "problems": len(problems)},

@@ -465,7 +465,7 @@ def fhir_bundle(db: Database, mrn: str, *, actor: str) -> dict[str, Any]:
     entries = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries})
     counts = _count_types(resources)
-    with db.session() as session:
+    with db.session(actor) as session:
         write_audit(session, actor, "patient.export_fhir", "patient", patient.id,
                     {"assessments": len(assessments), "resources": counts, "fhir": FHIR_VERSION})
     return bundle.model_dump(mode="json", exclude_none=True)
@@ -532,7 +532,7 @@ def bulk_resources(db: Database, *, actor: str) -> dict[str, list[dict[str, Any]
     actor = validate_actor(actor)
     base = fhir_base()
     out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in BULK_TYPES}
-    with db.session() as session:
+    with db.session(actor) as session:
         _require_admin(session, actor, "export the whole clinic")
         patients = session.scalars(sa.select(Patient).order_by(Patient.mrn)).all()
         rows = session.scalars(_current_final_query().order_by(
@@ -731,7 +731,7 @@ def import_fhir(db: Database, path: str | os.PathLike, *, actor: str) -> ImportS
     if not parsed:
         problems = [RowProblem(1, "file", "no Patient resource; allowed: a FHIR Bundle or NDJSON of Patient resources")]
     missing = {p.cells["mrn"] for p in good if not p.cells["population"]}
-    with db.session() as session:
+    with db.session(actor) as session:
         stored = dict(session.execute(sa.select(Patient.mrn, Patient.population).where(Patient.mrn.in_(missing))).all()) \
             if missing else {}
         rows = []
@@ -746,7 +746,7 @@ def import_fhir(db: Database, path: str | os.PathLike, *, actor: str) -> ImportS
         raise ImportRejected(problems, "fhir")
     summary = import_patient_rows(db, rows, actor=actor, source="fhir", unit=unit)
     if others:
-        with db.session() as session:
+        with db.session(actor) as session:
             write_audit(session, actor, "exchange.import_fhir_skipped", "patient", None, {"other_resources": others})
     return summary
 

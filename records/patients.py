@@ -14,6 +14,7 @@ from .audit import now, write_audit
 from .db import Database
 from .errors import Conflict, NotFound
 from .schema import Clinician, Patient
+from .scope import ALL_CLINICS, session_clinic
 from .validation import (
     SYSTEM_ACTOR,
     validate_clinic,
@@ -121,6 +122,12 @@ def ensure_clinician(db: Database, username: str, display_name: str | None = Non
             return ClinicianView.of(session.scalars(sa.select(Clinician).where(Clinician.username == username)).one())
 
 
+def _mrn_taken(session: Session, mrn: str) -> bool:
+    """True when a patient of any clinic has this MRN (unique across the install)."""
+    query = sa.select(Patient.id).where(Patient.mrn == mrn).execution_options(**{ALL_CLINICS: True})
+    return session.scalar(query) is not None
+
+
 def patient_row(session: Session, mrn: Any, *, field: str = "mrn") -> Patient:
     """The patient with this MRN, or :class:`NotFound`."""
     mrn = validate_mrn(mrn, field)
@@ -186,9 +193,11 @@ def add_patient(
         }
     )
     fields["clinic"] = validate_clinic(clinic)
-    with db.session() as session:
-        if session.scalar(sa.select(Patient.id).where(Patient.mrn == fields["mrn"])) is not None:
+    with db.session(actor) as session:
+        if _mrn_taken(session, fields["mrn"]):
             raise Conflict("mrn", f"{fields['mrn']} already exists")
+        if fields["clinic"] is None:
+            fields["clinic"] = session_clinic(session)  # a clinic's clinician adds to their clinic
         stamp = now()
         row = Patient(
             **fields,
@@ -233,11 +242,11 @@ def update_patient(db: Database, mrn: str, /, *, actor: str = "system", **change
     fields = validate_patient_fields({k: v for k, v in changes.items() if k != "clinic"})
     if "clinic" in changes:
         fields["clinic"] = validate_clinic(changes["clinic"])
-    with db.session() as session:
+    with db.session(actor) as session:
         row = patient_row(session, mrn)
         new_mrn = fields.get("mrn")
         if new_mrn is not None and new_mrn != row.mrn:
-            if session.scalar(sa.select(Patient.id).where(Patient.mrn == new_mrn)) is not None:
+            if _mrn_taken(session, new_mrn):
                 raise Conflict("mrn", f"{new_mrn} already exists")
         population_changed = "population" in fields and fields["population"] != row.population
         for key, value in fields.items():
@@ -262,7 +271,7 @@ def get_patient(db: Database, mrn: str, *, actor: str = "system") -> PatientView
     NotFound
         ``NotFound("mrn", ...)`` when no such patient exists.
     """
-    with db.session() as session:
+    with db.session(actor) as session:
         row = patient_row(session, mrn)
         write_audit(session, actor, "patient.view", "patient", row.id)
         return PatientView.of(row)
@@ -305,7 +314,7 @@ def list_patients(
                 Patient.name_key.like(f"%{pattern}%", escape="\\"),
             )
         )
-    with db.session() as session:
+    with db.session(actor) as session:
         rows = list(session.scalars(query))
         write_audit(session, actor, "patient.search", "patient", None, {"results": len(rows), "searched": bool(term), "clinic": clinic is not None})
         return [PatientView.of(r) for r in rows]

@@ -62,6 +62,22 @@ class Clinician(Base):
     #: Set when an admin disables the account; the row (and its history) stays.
     disabled_at: Mapped[datetime | None]
     clinic: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Raised to end every open session of the user (migration 0008).
+    session_generation: Mapped[int] = mapped_column(sa.Integer, server_default="0", default=0)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per username and source (migration 0008; see records.accounts)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    #: SHA-256 (hex) of the case-folded username typed; never the text itself.
+    username_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: The client address the attempts came from.
+    source: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, server_default="0", default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
 
 
 class Patient(Base):

@@ -21,7 +21,7 @@ from records.quality import falls_screening, read_visits
 from reports.quality import build_quality_pdf
 
 from . import flow
-from .common import show_error, words
+from .common import md_escape, show_error, words
 from .patients import clinic_scope, summary_columns
 from .resources import actor, database
 
@@ -133,7 +133,7 @@ def render() -> None:
         show_error(exc)
         return
     if scope is not None:
-        st.caption(f"Patients of {scope}.")
+        st.caption(f"Patients of {md_escape(scope)}.")
     if drafts:
         st.warning(f"{len(drafts)} unfinished assessment(s): resume them on the New assessment page.")
     c1, c2, c3, c4 = st.columns(4)

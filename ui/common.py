@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import re
+import secrets
+from collections.abc import Callable
 from datetime import date
 
 import streamlit as st
@@ -23,6 +27,12 @@ SEARCH_LIMIT = 50
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:")
 
 
+#: Invisible character that breaks an autolink (WORD JOINER).
+_JOINER = "\u2060"
+#: The starts of GFM autolinks: "scheme:/", "www." and the "@" of an e-mail address.
+_AUTOLINK = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/|www\.|\S@", re.IGNORECASE)
+
+
 def md_escape(text: object) -> str:
     """User text made literal for ``st.markdown``-style elements.
 
@@ -30,8 +40,14 @@ def md_escape(text: object) -> str:
     StepBack never sets it with user text); this also stops a name from
     turning into a link, an image or emphasis. Use plain elements
     (``st.text``, dataframes) where possible instead.
+
+    Backslash escapes do not stop GitHub-flavoured autolinks (``http://…``,
+    ``www.…``, ``name@host``), which are found in the text after the escapes
+    are resolved; an invisible WORD JOINER (U+2060) breaks each of them, so
+    a bare URL in a name is shown, never linked.
     """
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + _JOINER + m.group(0)[-1], str(text))
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
 
 
 def require_admin(what: str = "this page") -> None:
@@ -162,3 +178,68 @@ def percentile_text(percentile: float) -> str:
     if percentile > 99:
         return ">99"
     return f"{percentile:.0f}"
+
+
+#: Characters allowed in a file name handed to the browser.
+_FILE_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+#: The hand-over: fixed markup; the file arrives as component data (JSON over
+#: the session's WebSocket) and is set with ``textContent``/``download``, never as HTML.
+_SAVE_HTML = '<div class="sb-save"><a class="sb-save-link" href="#">Save</a></div>'
+_SAVE_CSS = """
+.sb-save-link { display: inline-block; padding: .45rem .9rem; border-radius: .5rem; background: #1f6f5c;
+                color: #fff !important; text-decoration: none; font-family: sans-serif; }
+"""
+_SAVE_JS = """
+export default function (component) {
+  const { parentElement, data } = component;
+  const link = parentElement.querySelector('.sb-save-link');
+  if (!link || !data || link.dataset.token === data.token) { return; }
+  link.dataset.token = data.token;
+  const raw = atob(data.b64);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+  if (link.href.startsWith('blob:')) { URL.revokeObjectURL(link.href); }
+  link.href = URL.createObjectURL(new Blob([bytes], { type: data.mime }));
+  link.download = data.name;
+  link.textContent = 'Save ' + data.name;
+  link.click();
+}
+"""
+_save_component = st.components.v2.component("stepback_file", html=_SAVE_HTML, css=_SAVE_CSS, js=_SAVE_JS)
+
+
+def file_button(label: str, make: Callable[[], bytes], *, file_name: str, mime: str, key: str,
+                primary: bool = False, icon: str = ":material/download:", disabled: bool = False) -> None:
+    """A download that never leaves patient data at a URL.
+
+    ``st.download_button`` stores the file in Streamlit's media manager,
+    where ``/media/<id>`` serves it to anyone holding the id, with no session
+    check, for as long as the page stays open (and its deferred ``data``
+    callable runs for any session given the id). Here the file is built only
+    when the signed-in user clicks, in their own rerun (after the sign-in
+    and session checks of ``app.py``), and travels over their live
+    WebSocket as component data (JSON, never at a URL) and is saved from a
+    ``blob:`` URL, local to that browser tab. The next rerun (any click,
+    sign-out, timeout) removes the component and the data with it.
+
+    Parameters
+    ----------
+    label : str
+        The button's text.
+    make : callable
+        Builds the bytes (and writes its audit row); called only on the click.
+    file_name : str
+        Sanitised to letters, digits, ``_ . -``.
+    mime : str
+        One of the fixed types used by the pages.
+    key : str
+        Widget key.
+    """
+    if not st.button(label, key=key, type="primary" if primary else "secondary", icon=icon, disabled=disabled):
+        return
+    data = make()
+    name = _FILE_NAME_UNSAFE.sub("_", file_name)[:120] or "download"
+    kind = mime if re.fullmatch(r"[a-z]+/[a-z0-9.+-]+", mime) else "application/octet-stream"
+    _save_component(key=f"{key}_file", data={"name": name, "mime": kind, "token": secrets.token_hex(8),
+                                             "b64": base64.b64encode(data).decode("ascii")})

@@ -27,7 +27,7 @@ from records.backup import backup
 from records.exchange import ImportRejected
 from records.fhir import bulk_resources, fhir_base, fhir_bundle, import_fhir, is_placeholder_base, iter_ndjson
 
-from .common import patient_picker, show_error
+from .common import file_button, md_escape, patient_picker, show_error
 from .resources import actor, database, fall_risk_model, is_admin
 
 #: One-shot import summary shown after a rerun (UI state; counts only).
@@ -113,7 +113,7 @@ def _import_section(db) -> None:
         try:
             summary = import_bytes(db, uploaded.getvalue(), actor=actor(), model=fall_risk_model())
         except ImportRejected as exc:
-            st.error(f"Nothing imported: {exc.message}. Fix these rows and import the file again.",
+            st.error(f"Nothing imported: {md_escape(exc.message)}. Fix these rows and import the file again.",
                      icon=":material/error:")
             st.dataframe(problem_rows(exc), hide_index=True, width="stretch")
             return
@@ -152,10 +152,9 @@ def _fhir_import_section(db) -> None:
 def _export_section(db) -> None:
     st.subheader("Export")
     username = actor()
-    st.download_button(
-        "Export all patients and assessments (CSV)", data=lambda: export_csv_bytes(db, actor=username),
+    file_button(
+        "Export all patients and assessments (CSV)", lambda: export_csv_bytes(db, actor=username),
         file_name=f"stepback-export-{date.today().isoformat()}.csv", mime="text/csv", key="export_csv",
-        icon=":material/download:", on_click="ignore",
     )
     st.caption("The same columns the import reads; each export is recorded in the audit trail.")
     st.markdown("**One patient as FHIR R4 (JSON)**")
@@ -169,10 +168,9 @@ def _export_section(db) -> None:
                    f"`{base}`. Set it to a URL this clinic owns before sending FHIR to an EHR.", icon=":material/warning:")
     mrn = patient_picker("fhir", label="Patient")
     if mrn:
-        st.download_button(
-            "Export this patient (FHIR JSON)", data=lambda: fhir_bytes(db, mrn, actor=username),
+        file_button(
+            "Export this patient (FHIR JSON)", lambda: fhir_bytes(db, mrn, actor=username),
             file_name=f"stepback-fhir-{safe_file_part(mrn)}.json", mime="application/fhir+json", key="export_fhir",
-            icon=":material/download:", on_click="ignore",
         )
 
 
@@ -194,10 +192,10 @@ def _backup_section(db) -> None:
         st.info("Backups from the app are for SQLite databases; back up this server with its own tools.")
         return
     username = actor()
-    st.download_button(
-        "Download a backup of the database", data=lambda: backup_bytes(db, actor=username),
+    file_button(
+        "Download a backup of the database", lambda: backup_bytes(db, actor=username),
         file_name=f"stepback-backup-{date.today().isoformat()}.sqlite3", mime="application/vnd.sqlite3",
-        key="backup_download", icon=":material/backup:", on_click="ignore",
+        key="backup_download", icon=":material/backup:",
     )
     st.caption("The backup holds every record and the password hashes: keep it as safe as the database. "
                "Restore it with `stepback restore`.")

@@ -13,7 +13,7 @@ from assessment import populations
 from assessment.errors import InputError
 from records import services
 
-from .common import RESULT_ID, patient_picker, percentile_text, show_error, words
+from .common import RESULT_ID, md_escape, patient_picker, percentile_text, show_error, words
 from .resources import actor, database, fall_risk_model
 
 
@@ -174,9 +174,9 @@ def render() -> None:
             if chosen.amended:
                 with st.expander(f"Versions of assessment {chosen.id}", expanded=True):
                     for v in services.assessment_versions(db, chosen.id, actor=actor()):
-                        st.write(f"v{v.version} — {v.created_at:%Y-%m-%d %H:%M} by {v.created_by}: "
+                        st.write(f"v{v.version} — {v.created_at:%Y-%m-%d %H:%M} by {md_escape(v.created_by)}: "
                                  f"{'' if v.mean_seconds is None else f'{v.mean_seconds:.2f} s'}"
-                                 f"{' — ' + v.amendment_reason if v.amendment_reason else ''}"
+                                 f"{' — ' + md_escape(v.amendment_reason) if v.amendment_reason else ''}"
                                  f"{' (superseded)' if v.superseded else ''}")
             if st.button("Open this result", key="history_open"):
                 st.session_state[RESULT_ID] = chosen.id

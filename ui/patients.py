@@ -11,7 +11,7 @@ from assessment import POPULATION_IDS, populations
 from assessment.errors import InputError
 from records import services
 
-from .common import SELECTED_MRN, clinic_scope, show_error, words
+from .common import SELECTED_MRN, clinic_scope, md_escape, show_error, words
 from .resources import actor, database
 
 #: Rows shown per search (their summaries come from one bulk query).
@@ -65,7 +65,7 @@ def _add_form(scope: str | None) -> None:
                 show_error(exc)
                 return
             st.session_state[SELECTED_MRN] = p.mrn
-            st.session_state[FLASH] = f"Added {p.given_name} {p.family_name} (MRN {p.mrn})."
+            st.session_state[FLASH] = f"Added {md_escape(p.full_name)} (MRN {md_escape(p.mrn)})."
             for key in ("add_mrn", "add_given", "add_family", "add_birth", "add_sex", "add_clinic", "add_language"):
                 st.session_state.pop(key, None)
             st.rerun()
@@ -80,7 +80,7 @@ def _edit_form(mrn: str, scope: str | None) -> None:
         show_error(exc)
         return
     if scope is not None and p.clinic != scope:
-        st.warning(f"MRN {mrn} is not a patient of {scope}.")
+        st.warning(f"MRN {md_escape(mrn)} is not a patient of {md_escape(scope)}.")
         return
     with st.form(f"edit_{mrn}"):
         c1, c2 = st.columns(2)
@@ -125,7 +125,7 @@ def render() -> None:
         show_error(exc)
         return
     if scope is not None:
-        st.caption(f"Patients of {scope}.")
+        st.caption(f"Patients of {md_escape(scope)}.")
     term = st.text_input("Search by name or MRN", key="patients_search", placeholder="Type a name or the start of an MRN")
     try:
         found = services.list_patients(db, search=term or None, limit=PAGE_SIZE, clinic=scope, actor=actor())
@@ -147,7 +147,7 @@ def render() -> None:
         st.info("No patient matches." if term else "No patients yet: add the first one below.")
     mrn = st.session_state.get(SELECTED_MRN)
     if mrn:
-        st.subheader(f"Selected: MRN {mrn}")
+        st.subheader(f"Selected: MRN {md_escape(mrn)}")
         c1, c2, c3 = st.columns(3)
         if c1.button("New assessment", type="primary", icon=":material/directions_walk:", key="go_new"):
             st.switch_page("ui/pages/new_assessment.py")

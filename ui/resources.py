@@ -22,7 +22,9 @@ NAME_KEY = "clinician_name"
 ROLE_KEY = "clinician_role"
 LAST_ACTIVITY_KEY = "last_activity"
 #: The only keys the sign-in keeps about the user.
-SESSION_USER_KEYS = (CLINICIAN_KEY, NAME_KEY, ROLE_KEY, LAST_ACTIVITY_KEY)
+#: The user's session generation when this page signed in (see records.accounts.live_account).
+GENERATION_KEY = "session_generation"
+SESSION_USER_KEYS = (CLINICIAN_KEY, NAME_KEY, ROLE_KEY, LAST_ACTIVITY_KEY, GENERATION_KEY)
 
 
 @st.cache_resource(show_spinner=False)

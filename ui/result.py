@@ -15,7 +15,7 @@ from reports.i18n import review_warning
 from reports.patient import meaning
 
 from . import flow
-from .common import RESULT_ID, SELECTED_MRN, patient_picker, percentile_text, seconds_text, show_error, words
+from .common import RESULT_ID, SELECTED_MRN, file_button, md_escape, patient_picker, percentile_text, seconds_text, show_error, words
 from .resources import actor, database
 
 CHANGE_TEXT = {
@@ -116,10 +116,12 @@ def _reports_block(view) -> None:
     if unreviewed:
         st.warning(unreviewed, icon=":material/translate:")
     c1, c2 = st.columns(2)
-    c1.download_button("Download patient report (PDF)", patient_pdf, file_name=f"{pm.file_stem}.pdf",
-                       mime="application/pdf", type="primary", key="dl_patient", icon=":material/download:")
-    c2.download_button("Download clinician report (PDF)", clinician_pdf, file_name=f"{cm.file_stem}.pdf",
-                       mime="application/pdf", key="dl_clinician", icon=":material/download:")
+    with c1:  # never at a /media URL: see ui.common.file_button
+        file_button("Download patient report (PDF)", lambda: patient_pdf, file_name=f"{pm.file_stem}.pdf",
+                    mime="application/pdf", primary=True, key="dl_patient")
+    with c2:
+        file_button("Download clinician report (PDF)", lambda: clinician_pdf, file_name=f"{cm.file_stem}.pdf",
+                    mime="application/pdf", key="dl_clinician")
     which = st.segmented_control("Preview", ["Patient report", "Clinician report"], default=None, key="preview_which")
     if which:
         data = patient_pdf if which == "Patient report" else clinician_pdf
@@ -147,9 +149,9 @@ def render() -> None:
         return
     st.session_state[SELECTED_MRN] = view.mrn
     score = view.score or {}
-    st.subheader(f"{patient.given_name} {patient.family_name} · MRN {patient.mrn} · {view.assessed_on.isoformat()}")
+    st.subheader(f"{md_escape(patient.full_name)} · MRN {md_escape(patient.mrn)} · {view.assessed_on.isoformat()}")
     if view.amended:
-        st.caption(f"Amended (version {view.version}): {view.amendment_reason}")
+        st.caption(f"Amended (version {view.version}): {md_escape(view.amendment_reason)}")
     if view.superseded:
         st.warning("A newer version of this assessment exists (see History).")
     if view.stop_reason:

@@ -15,7 +15,8 @@ import streamlit as st
 from assessment.errors import InputError
 from records import accounts
 
-from .resources import CLINICIAN_KEY, LAST_ACTIVITY_KEY, NAME_KEY, ROLE_KEY, database
+from .common import md_escape
+from .resources import CLINICIAN_KEY, GENERATION_KEY, LAST_ACTIVITY_KEY, NAME_KEY, ROLE_KEY, database
 
 #: One-shot notice for the sign-in page ("signed out after 15 minutes idle").
 NOTICE_KEY = "signin_notice"
@@ -29,14 +30,35 @@ def now() -> datetime:
 
 
 def _remember(user) -> None:
+    live = accounts.live_account(database(), user.username)
     st.session_state[CLINICIAN_KEY] = user.username
     st.session_state[NAME_KEY] = user.display_name
     st.session_state[ROLE_KEY] = user.role
+    st.session_state[GENERATION_KEY] = live.generation if live is not None else -1
     st.session_state[LAST_ACTIVITY_KEY] = now()
 
 
-def sign_out(notice: str | None = None) -> None:
-    """Forget everything this browser session held, keeping only ``notice`` for the sign-in page."""
+def client_address() -> str:
+    """The browser's address: the last ``X-Forwarded-For`` hop when the peer is a local proxy."""
+    try:
+        peer = st.context.ip_address or ""
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
+    except Exception:  # no script context (bare AppTest runs)
+        return accounts.UNKNOWN_SOURCE
+    if forwarded and peer in ("127.0.0.1", "::1", ""):
+        return forwarded.split(",")[-1].strip() or accounts.UNKNOWN_SOURCE
+    return peer or accounts.UNKNOWN_SOURCE
+
+
+def sign_out(notice: str | None = None, *, everywhere: bool = False) -> None:
+    """Forget everything this browser session held, keeping only ``notice`` for the sign-in page.
+
+    With ``everywhere``, every other open page of the user (other tabs and
+    browsers) signs out too, at its next rerun or idle check.
+    """
+    username = st.session_state.get(CLINICIAN_KEY)
+    if everywhere and username:
+        accounts.end_sessions(database(), username, actor=username)
     st.session_state.clear()
     if notice:
         st.session_state[NOTICE_KEY] = notice
@@ -55,7 +77,7 @@ def timeout_minutes() -> int:
     try:
         return accounts.session_timeout_minutes()
     except InputError as exc:
-        st.error(f"**{exc.field}**: {exc.message}")
+        st.error(f"**{md_escape(exc.field)}**: {md_escape(exc.message)}")
         st.stop()
 
 
@@ -83,9 +105,12 @@ def current_user() -> str | None:
         sign_out(f"You were signed out after {minutes} minute{'s' if minutes != 1 else ''} without activity. "
                  "Sign in again to continue.")
         return None
-    account = next((u for u in accounts.list_users(database()) if u.username == username), None)
-    if account is None or account.disabled or not account.has_password:
+    account = accounts.live_account(database(), username)
+    if account is None:
         sign_out("Your account is no longer active; ask an administrator.")
+        return None
+    if account.generation != st.session_state.get(GENERATION_KEY):
+        sign_out("You were signed out (you signed out in another tab or window). Sign in again to continue.")
         return None
     st.session_state[NAME_KEY] = account.display_name
     st.session_state[ROLE_KEY] = account.role
@@ -101,7 +126,11 @@ def idle_watch() -> None:
     last-activity time); once the session has expired it reruns the whole
     app, which signs out and hides the patient data on screen.
     """
-    if st.session_state.get(CLINICIAN_KEY) and idle_expired():
+    username = st.session_state.get(CLINICIAN_KEY)
+    if not username:
+        return
+    live = accounts.live_account(database(), username)
+    if idle_expired() or live is None or live.generation != st.session_state.get(GENERATION_KEY):
         st.rerun(scope="app")
 
 
@@ -132,9 +161,9 @@ def _sign_in_form() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = accounts.authenticate(database(), username, password)
+            user = accounts.authenticate(database(), username, password, source=client_address())
         except accounts.SignInError as exc:
-            st.error(f"Sign-in refused: {exc.message}.", icon=":material/lock:")
+            st.error(f"Sign-in refused: {md_escape(exc.message)}.", icon=":material/lock:")
             return
         _remember(user)
         st.rerun()
@@ -167,9 +196,9 @@ def _first_run_form() -> None:
         actor = username.strip() if isinstance(username, str) and username.strip() else accounts.SYSTEM_ACTOR
         accounts.add_user(db, username=username, password=password, role="admin",
                           display_name=display or None, actor=actor)
-        user = accounts.authenticate(db, username, password)
+        user = accounts.authenticate(db, username, password, source=client_address())
     except InputError as exc:
-        st.error(f"**{exc.field}**: {exc.message}")
+        st.error(f"**{md_escape(exc.field)}**: {md_escape(exc.message)}")
         return
     _remember(user)
     st.rerun()

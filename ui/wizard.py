@@ -37,7 +37,7 @@ from assessment.steadi import stay_independent_items
 from records import services
 
 from . import flow
-from .common import RESULT_ID, SELECTED_MRN, patient_picker, show_error, words
+from .common import RESULT_ID, SELECTED_MRN, md_escape, patient_picker, show_error, words
 from .resources import actor, database, fall_risk_model
 from .stopwatch import stopwatch
 
@@ -100,7 +100,7 @@ def _resume_offers(mrn: str | None) -> None:
         n = len(d.trials)
         with st.container(border=True):
             st.write(
-                f"**Unfinished assessment** #{d.id} — MRN {d.mrn}, {d.assessed_on.isoformat()}, "
+                f"**Unfinished assessment** #{d.id} — MRN {md_escape(d.mrn)}, {d.assessed_on.isoformat()}, "
                 f"{n} timed walk{'s' if n != 1 else ''} saved"
                 + (f", stopped: {words(d.stop_reason)}" if d.stop_reason else "")
             )

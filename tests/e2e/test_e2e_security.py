@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import urllib.error
+import urllib.request
 from datetime import date
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,12 +27,6 @@ FAMILY = "<img src=x onerror=alert(2)>"
 SCREEN = {"needed_help_or_lost_balance_in_test": False, "balance_disorder_or_vertigo": False, "neurological_condition": False,
           "acute_joint_injury_or_pain": False, "fall_with_injury_past_3_months": False, "uses_walking_aid": False,
           "has_treadmill_with_handrails": False}
-
-
-
-
-
-
 
 
 def goto(page, name, heading=None):
@@ -61,7 +58,7 @@ def test_sign_in_admin_and_audit_pages(page, app_server, accounts):
     page.get_by_label("Username").fill(accounts["clinician"])
     page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Sign-in refused: the username or password is not correct.").wait_for()
+    page.get_by_text("Sign-in refused: the username or password is not correct").wait_for()
     shot(page, "sec-02-sign-in-refused")
 
     sign_in(page, app_server["url"], accounts["admin"], shot=lambda: shot(page, "sec-03-sign-in"))
@@ -96,7 +93,7 @@ def test_sign_in_admin_and_audit_pages(page, app_server, accounts):
     shot(page, "sec-07-data-admin")
 
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_text("You are signed out.").wait_for()
+    page.get_by_text("You are signed out (in every tab).").wait_for()
     page.get_by_role("button", name="Sign in").wait_for()
 
 
@@ -191,3 +188,81 @@ def test_an_untouched_page_signs_out_after_the_idle_timeout(one_minute_server, p
     assert page.get_by_role("heading", name="Patients").count() == 0
     assert page.get_by_text("Signed in as").count() == 0
     shot(page, "sec-12-idle-signed-out")
+
+
+TRACKER = "![x](http://127.0.0.1:9/track.png)"
+PHISH = "[Click to re-verify your password](http://127.0.0.1:9/phish)"
+
+
+def _final_assessment(db_url, mrn, given, family, actor):
+    db = open_database(db_url)
+    try:
+        services.add_patient(db, mrn=mrn, given_name=given, family_name=family, birth_date=date(1950, 1, 2),
+                             sex="female", population="community", actor=actor)
+        draft = services.start_assessment(db, mrn, assessed_on=date.today(), footwear="shoes", safety_screen=SCREEN,
+                                          prior_falls=0, walking_aid=False, actor=actor)
+        for seconds in (5.0, 5.4):
+            services.record_trial(db, draft, {"seconds": seconds, "timing_source": "manual"}, actor=actor)
+        services.finalize_assessment(db, draft, actor=actor)
+    finally:
+        db.dispose()
+
+
+def test_markdown_in_a_name_makes_no_image_and_no_link(page, app_server, accounts):
+    _final_assessment(app_server["db_url"], "MD-1", TRACKER, PHISH, accounts["clinician"])
+    remote: list[str] = []
+    page.on("request", lambda r: remote.append(r.url) if ":9/" in r.url else None)
+    sign_in(page, app_server["url"], accounts["clinician"])
+    goto(page, "Result")
+    choose(page, "Patient", "MD-1")
+    heading = page.get_by_role("heading", name=re.compile("MRN MD-1"))
+    heading.wait_for()
+    wait_idle(page)
+    shot(page, "sec-13-markdown-name-result")
+    shown = heading.inner_text().replace("\u2060", "")  # invisible joiners break autolinks
+    assert TRACKER in shown and PHISH in shown  # the name, as typed
+    assert page.locator("img[src*='track.png']").count() == 0
+    assert page.get_by_role("link", name="Click to re-verify your password").count() == 0
+    assert page.locator("a[href*='127.0.0.1:9']").count() == 0  # not even the bare URL is a link
+    assert remote == []
+
+
+def test_no_report_or_export_is_ever_at_a_media_url(page, app_server, accounts):
+    """A /media URL serves its file to anyone, without a session: StepBack puts no patient file there."""
+    _final_assessment(app_server["db_url"], "MEDIA-1", "Mia", "Medi", accounts["clinician"])
+    media: list[str] = []
+    page.on("request", lambda r: media.append(r.url) if urlsplit(r.url).path.startswith("/media/") else None)
+    sign_in(page, app_server["url"], accounts["clinician"])
+    goto(page, "Result")
+    choose(page, "Patient", "MEDIA-1")
+    page.get_by_role("button", name="Download patient report (PDF)").wait_for()
+    wait_idle(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download patient report (PDF)").click()
+    assert open(info.value.path(), "rb").read(5) == b"%PDF-"
+    goto(page, "Data")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export all patients and assessments (CSV)").click()
+    assert "MEDIA-1" in open(info.value.path(), encoding="utf-8-sig").read()
+    shot(page, "sec-14-export-delivered")
+    assert media == [], media  # neither file went through Streamlit's media URLs
+    linked = page.eval_on_selector_all("[src*='/media/'],[href*='/media/']", "els => els.map(e => e.src || e.href)")
+    assert [u for u in linked if urlsplit(u).path.startswith("/media/")] == []
+    # and a request with no session cookie for a media id gets nothing
+    for url in media + [app_server["url"] + "/media/0123456789abcdef.pdf"]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=10)  # no cookies: a fresh client
+        assert refused.value.code == 404
+
+
+def test_signing_out_in_one_tab_signs_out_the_other(page, app_server, accounts):
+    sign_in(page, app_server["url"], accounts["clinician"])
+    other = page.context.new_page()
+    sign_in(other, app_server["url"], accounts["clinician"])
+    other.get_by_text("Signed in as").wait_for()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You are signed out (in every tab).").wait_for()
+    # the other tab is untouched: its periodic check (every 30 s) signs it out and hides the page
+    other.get_by_text("you signed out in another tab").wait_for(timeout=75_000)
+    assert other.get_by_role("heading", name="Patients").count() == 0
+    shot(other, "sec-15-other-tab-signed-out")

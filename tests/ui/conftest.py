@@ -65,3 +65,25 @@ def deferred(monkeypatch):
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return captured
+
+
+@pytest.fixture
+def delivered(monkeypatch):
+    """Files handed over by ``ui.common.file_button`` during AppTest runs: file name → bytes.
+
+    The page sends the bytes (base64) as the save component's data over the
+    live session; this decodes them as the browser's script does.
+    """
+    import base64
+
+    from ui import common
+
+    files: dict[str, bytes] = {}
+    original = common._save_component
+
+    def save(*, key, data):
+        files[data["name"]] = base64.b64decode(data["b64"])
+        return original(key=key, data=data)
+
+    monkeypatch.setattr(common, "_save_component", save)
+    return files

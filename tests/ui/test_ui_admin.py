@@ -19,7 +19,7 @@ from records.audit_query import AuditFilter, audit_csv, export_audit_csv, query_
 from records.exchange import csv_columns
 from ui import flow
 
-from ui_helpers import ROOT, click, signed_in, submit
+from ui_helpers import ROOT, click, shown, signed_in, submit
 
 XSS = "<script>alert(1)</script>"
 SCREEN = {"needed_help_or_lost_balance_in_test": False, "balance_disorder_or_vertigo": False, "neurological_condition": False,
@@ -210,7 +210,7 @@ def test_csv_import_rejected_shows_every_bad_row(db):
     assert list_audit(db, action="exchange.import_rejected")[0].actor == "jdoe"
 
 
-def test_csv_import_accepted_and_exports(db, patient, deferred):
+def test_csv_import_accepted_and_exports(db, patient, delivered):
     cols = csv_columns(1)
     body = ",".join(cols) + "\n" + ",".join(
         {"mrn": "NEW-1", "given_name": "Dee", "family_name": "Imported", "birth_date": "1944-04-04"}.get(c, "")
@@ -220,27 +220,31 @@ def test_csv_import_accepted_and_exports(db, patient, deferred):
     click(at, "import_run")
     assert any("Imported 1 rows: 1 new patients" in s.value for s in at.success), [s.value for s in at.success]
     assert services.get_patient(db, "NEW-1", actor="jdoe").family_name == "Imported"
-    # CSV export (the deferred download's click)
-    [csv_name] = [n for n in deferred if n.startswith("stepback-export-")]
-    exported = read_csv(deferred[csv_name]())
+    # CSV export: built only on the click, never at a /media URL
+    assert list_audit(db, action="exchange.export_csv") == [] and not at.get("download_button")
+    click(at, "export_csv")
+    [csv_name] = [n for n in delivered if n.startswith("stepback-export-")]
+    exported = read_csv(delivered[csv_name])
     assert sorted(r["mrn"] for r in exported) == ["MRN001", "NEW-1"]
     assert list_audit(db, action="exchange.export_csv")[0].actor == "jdoe"
     # FHIR export of the picked patient
     at.selectbox(key="fhir_pick").set_value("MRN001").run()
-    [fhir_name] = [n for n in deferred if n.startswith("stepback-fhir-")]
-    bundle = json.loads(deferred[fhir_name]())
+    click(at, "export_fhir")
+    [fhir_name] = [n for n in delivered if n.startswith("stepback-fhir-")]
+    bundle = json.loads(delivered[fhir_name])
     assert bundle["resourceType"] == "Bundle"
     assert bundle["entry"][0]["resource"]["resourceType"] == "Patient"
     assert list_audit(db, action="patient.export_fhir")[0].actor == "jdoe"
     # no backup for a clinician
-    assert "backup_download" not in [b.key for b in at.get("download_button")]
+    assert "backup_download" not in [b.key for b in at.button]
 
 
-def test_admin_backup_download(db, patient, deferred, tmp_path):
+def test_admin_backup_download(db, patient, delivered, tmp_path):
     at = signed_in("ui/pages/exchange.py", user="boss")
-    assert "backup_download" in [b.key for b in at.get("download_button")]
-    [name] = [n for n in deferred if n.startswith("stepback-backup-")]
-    data = deferred[name]()
+    assert list_audit(db, action="database.backup") == []  # nothing built before the click
+    click(at, "backup_download")
+    [name] = [n for n in delivered if n.startswith("stepback-backup-")]
+    data = delivered[name]
     assert data.startswith(b"SQLite format 3\x00")
     copy = tmp_path / "copy.sqlite3"
     copy.write_bytes(data)
@@ -289,7 +293,7 @@ def test_script_in_a_patient_name_is_shown_as_text(db):
     at.session_state["result_assessment_id"] = view.id
     at.switch_page("ui/pages/result.py").run()
     assert not at.exception, at.exception
-    assert any(XSS in s.value for s in at.subheader), [s.value for s in at.subheader]
+    assert any(XSS in shown(s.value) for s in at.subheader), [s.value for s in at.subheader]
     assert_no_raw_html(at)
     at.session_state["selected_mrn"] = "XSS-1"
     at.switch_page("ui/pages/history.py").run()

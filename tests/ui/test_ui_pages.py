@@ -87,8 +87,9 @@ def test_result_page_shows_time_risk_change_program_and_reports(db, assessed):
     assert {"improved": "Real improvement", "no_real_change": "Within measurement error",
             "worse": "Real decline"}[second.change] in body
     assert "Safe starting program" in body
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.label for b in at.button if b.key in ("dl_patient", "dl_clinician")]
     assert labels == ["Download patient report (PDF)", "Download clinician report (PDF)"]
+    assert not at.get("download_button")  # no report waits at a /media URL
     printed = services.list_audit(db, action="report.print", entity="assessment", entity_id=second.id)
     assert printed and printed[0].detail == {"kinds": ["clinician", "patient"]}
 

@@ -7,7 +7,7 @@ import pytest
 from assessment.protocol import SETUP_CHECKLIST
 from records import Conflict, services
 
-from ui_helpers import click, signed_in, submit
+from ui_helpers import click, shown, signed_in, submit
 
 WIZARD = "ui/pages/new_assessment.py"
 
@@ -78,7 +78,7 @@ def test_bad_typed_time_names_the_field_and_keeps_the_walks(db, patient):
     draft_id = at.session_state["wizard_draft_id"]
     type_time(at, 4.0)
     type_time(at, 0.05)  # below the plausibility limit, and no slipped decimal point
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert any(e.startswith("Walk 2:") for e in errors) and not any("trial_2" in e for e in errors), errors
     assert [t.seconds for t in services.get_assessment(db, draft_id).trials] == [4.0]
 
@@ -168,7 +168,7 @@ def test_no_go_safety_answer_blocks_the_test(db, patient):
     click(at, "begin")
     answer_safety(at, go="No")
     assert at.session_state["wizard_step"] == "safety"
-    assert any("do not test today" in e.value for e in at.error)
+    assert any("do not test today" in shown(e.value) for e in at.error)
     assert services.open_drafts(db) == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -45,3 +46,8 @@ def submit(at: AppTest, form: str, label: str) -> AppTest:
     at.button(key=f"FormSubmitter:{form}-{label}").click().run()
     assert not at.exception, at.exception
     return at
+
+
+def shown(markdown: str) -> str:
+    """The text a markdown element shows: md_escape's backslashes and invisible word joiners removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
