@@ -167,6 +167,8 @@ def inspect_database_file(path: str | os.PathLike, field: str = "backup_file") -
         return rows[0][0], _row_counts(connection)
     except sqlite3.DatabaseError as err:
         raise InputError(field, f"{path.name} cannot be read as a database: {err}") from None
+    except UnicodeDecodeError:  # damage inside a text value (a flipped bit in a name or message)
+        raise InputError(field, f"{path.name} is damaged (text that is not UTF-8)") from None
     finally:
         connection.close()
 

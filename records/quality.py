@@ -35,7 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from assessment import InputError
-from assessment.gatekeeper import brief, parse_date
+from assessment.gatekeeper import EARLIEST_DATE, brief, parse_date, parse_iso_date
 
 from .assessments import _current_final_query
 from .audit import write_audit
@@ -142,13 +142,22 @@ def validate_measure(value: Any) -> str:
     return text
 
 
+def _period_date(field: str, value: Any) -> date:
+    """A period bound: a date YYYY-MM-DD from 1990-01-01 on (the future allowed)."""
+    allowed = f"a date YYYY-MM-DD from {EARLIEST_DATE.isoformat()} on"
+    parsed = parse_iso_date(field, value, allowed)
+    if parsed < EARLIEST_DATE:
+        raise InputError(field, f"{parsed.isoformat()} is out of range; allowed: {allowed}")
+    return parsed
+
+
 def validate_period(period_from: Any, period_to: Any) -> tuple[date, date]:
     """The reporting period: two dates YYYY-MM-DD from 1990-01-01 on, ``from`` not after ``to``.
 
     The end may lie in the future (a calendar year still running).
     """
-    start = parse_date("from", period_from, date.max)
-    end = parse_date("to", period_to, date.max)
+    start = _period_date("from", period_from)
+    end = _period_date("to", period_to)
     if end < start:
         raise InputError("to", f"{end} is before from ({start}); allowed: a date on or after from")
     return start, end
@@ -189,7 +198,7 @@ def read_visits(path: str | os.PathLike | None = None, *, data: bytes | None = N
         for line, row in enumerate(reader, start=2):
             try:
                 mrn = validate_mrn((row.get("mrn") or "").strip(), "mrn")
-                on = parse_date("date", (row.get("date") or "").strip(), date.max)
+                on = parse_date("date", (row.get("date") or "").strip(), date.today())  # a visit has happened
             except InputError as err:
                 raise InputError(f"visits line {line}: {err.field}", err.message) from None
             visits.append(Visit(mrn, on))

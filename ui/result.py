@@ -78,8 +78,19 @@ def _risk_block(view) -> None:
     st.write(f"Out of 100 people with results like this, about **{pct}** have a fall in the next 12 months{rng}. "
              f"Model category: **{words(view.risk_category)}** (relative to the population's pre-test odds; "
              "the program and the overall risk level weigh every signal, and the safer one decides).")
-    st.caption("The 3MBW separates fallers from non-fallers only modestly (AUC 0.65–0.75 across studies; "
-               "clinical-evidence.md §2): treat this as one piece of the picture.")
+    score = view.score or {}
+    inputs = score.get("risk_inputs") or {}
+    if inputs:
+        known = ", ".join(f"{words(k)} {v}" for k, v in (inputs.get("known") or {}).items()) or "none"
+        unknown = ", ".join(words(k) for k in inputs.get("unknown") or ()) or "none"
+        st.text(f"Inputs used: {known}. Not known (averaged over): {unknown}.")
+    scenarios = score.get("risk_scenario_probabilities") or {}
+    if scenarios.get("A") is not None and scenarios.get("B") is not None:
+        st.caption(f"Under the two readings of the evidence the estimate is {round(100 * scenarios['A'])} (time "
+                   f"independent of fall history) and {round(100 * scenarios['B'])} in 100 (time tracks fall "
+                   "history); the range above spans both.")
+    st.caption("The 3MBW separates fallers from non-fallers only modestly (AUC 0.65–0.75 across studies): "
+               "treat this as one piece of the picture. See the Evidence page for every source.")
 
 
 def _program_block(program) -> None:

@@ -198,3 +198,22 @@ def pre_test_steps(page, *, shot_as=None) -> None:
     page.get_by_role("button", name="Start the timed walks").click()
     page.get_by_text("Timed walk 1 of 2").wait_for()
     wait_idle(page)
+
+
+def begin_wizard_for_new_patient(page, app_server, accounts, *, mrn: str, given: str, family: str) -> None:
+    """Add a patient in the database, sign in on a 1024×768 tablet and run the wizard up to the first timed walk."""
+    from records import services
+    from records.db import open_database
+
+    db = open_database(app_server["db_url"])
+    try:
+        services.add_patient(db, mrn=mrn, given_name=given, family_name=family, birth_date="1950-01-01",
+                             sex="female", actor=CLINICIAN)
+    finally:
+        db.dispose()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, app_server["url"], accounts["clinician"])
+    page.get_by_role("link", name="New assessment").click()
+    page.get_by_role("heading", name="New assessment").wait_for()
+    choose(page, "Patient", mrn)
+    pre_test_steps(page)

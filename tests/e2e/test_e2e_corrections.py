@@ -7,24 +7,13 @@ import pytest
 from records import services
 from records.db import open_database
 
-from conftest import ARTIFACTS, choose, pre_test_steps, sign_in, wait_idle
+from conftest import ARTIFACTS, begin_wizard_for_new_patient, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
 def test_end_test_keeps_the_running_walk_and_is_undone(page, app_server, accounts):
-    db = open_database(app_server["db_url"])
-    try:
-        services.add_patient(db, mrn="END-1", given_name="Eve", family_name="Ender", birth_date="1950-01-01",
-                             sex="female", actor="jdoe")
-    finally:
-        db.dispose()
-    page.set_viewport_size({"width": 1024, "height": 768})
-    sign_in(page, app_server["url"], accounts["clinician"])
-    page.get_by_role("link", name="New assessment").click()
-    page.get_by_role("heading", name="New assessment").wait_for()
-    choose(page, "Patient", "END-1")
-    pre_test_steps(page)
+    begin_wizard_for_new_patient(page, app_server, accounts, mrn="END-1", given="Eve", family="Ender")
     page.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_timeout(1200)
     page.get_by_role("button", name="End test…").click()

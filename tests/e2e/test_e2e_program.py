@@ -15,7 +15,7 @@ from assessment.program import SAFETY_SCREEN_KEYS
 from records import services
 from records.db import open_database
 
-from conftest import ARTIFACTS, choose, pre_test_steps, sign_in, wait_idle
+from conftest import ARTIFACTS, begin_wizard_for_new_patient, choose, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -120,18 +120,7 @@ def test_patient_pdfs_of_the_cases_say_the_same_as_the_screen(app_server, tmp_pa
 
 
 def test_a_lost_balance_tick_without_any_save_reaches_the_program(page, app_server, accounts):
-    db = open_database(app_server["db_url"])
-    try:
-        services.add_patient(db, mrn="LOB-1", given_name="Lena", family_name="Tick", birth_date="1950-01-01",
-                             sex="female", actor="jdoe")
-    finally:
-        db.dispose()
-    page.set_viewport_size({"width": 1024, "height": 768})
-    sign_in(page, app_server["url"], accounts["clinician"])
-    page.get_by_role("link", name="New assessment").click()
-    page.get_by_role("heading", name="New assessment").wait_for()
-    choose(page, "Patient", "LOB-1")
-    pre_test_steps(page)
+    begin_wizard_for_new_patient(page, app_server, accounts, mrn="LOB-1", given="Lena", family="Tick")
     for seconds in ("2.80", "2.90"):
         if not page.get_by_label("Seconds").is_visible():
             page.get_by_text("Type a time measured with another stopwatch").click()
