@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from assessment import StartConvention, get_population
+from assessment import StartConvention, get_population, populations
+from assessment.scoring import classify_change
 from assessment.program import SAFETY_SCREEN_KEYS, SAFETY_SCREEN_QUESTIONS, Program
 from assessment.protocol import START_TIMING, STOP_REASON_TEXT, StopReason
 
@@ -91,12 +92,23 @@ def _model_inputs(assessment: Mapping[str, Any], score: Mapping[str, Any]) -> st
 
 
 def _change_text(change: float | None, mdc: float | None) -> str:
+    """A change in seconds judged as the scoring judges it (:func:`assessment.scoring.classify_change`)."""
     if change is None:
         return "—"
     if mdc is None:
         return f"{change:+.2f} s (no MDC95 published: cannot be judged)"
-    verdict = "beyond" if abs(change) > mdc else "within"
-    return f"{change:+.2f} s ({verdict} the MDC95 of {mdc:.2f} s)"
+    real = classify_change(change, mdc) != "no_real_change"
+    return f"{change:+.2f} s ({'at or beyond' if real else 'within'} the MDC95 of {mdc:.2f} s)"
+
+
+def _mdc95(score: Mapping[str, Any]) -> tuple[float | None, str | None]:
+    """The MDC95 the change is judged against: the score's, else the population's (published or derived)."""
+    if score.get("mdc95") is not None:
+        return score["mdc95"], score.get("mdc95_kind")
+    population = populations().get(score.get("population"))
+    if population is None or population.mdc95_seconds is None:
+        return None, None
+    return round(population.mdc95_seconds, 3), population.mdc95_kind
 
 
 def _population(score: Mapping[str, Any], patient: Mapping[str, Any]) -> tuple[str, str]:
@@ -305,7 +317,7 @@ def build_clinician_report(
         blocks.append(Paragraph("No STEADI item recorded.", "note"))
 
     blocks.append(Heading("Change against the previous and the first assessment"))
-    mdc = score.get("mdc95")
+    mdc, mdc_kind = _mdc95(score)
     points = _trend_points(history, assessment, score.get("mean_seconds"))
     first = points[0] if points and not points[0].current else None
     if score.get("previous_seconds") is not None or first is not None:
@@ -316,7 +328,7 @@ def build_clinician_report(
             ("Change from the previous", _change_text(score.get("change_seconds"), mdc)),
             ("First assessment", "—" if first is None else f"{first.assessed_on}: {seconds(first.seconds)}"),
             ("Change from the first", _change_text(from_first, mdc)),
-            ("MDC95", "not published" if mdc is None else f"{mdc:.2f} s ({score.get('mdc95_kind') or '—'})"),
+            ("MDC95", "not published" if mdc is None else f"{mdc:.2f} s ({mdc_kind or '—'})"),
             ("Interpretation", _CHANGE_NAMES.get(score.get("change"), "cannot be judged (no MDC95)")),
             ("Note", score.get("change_note") or "—"),
         )))

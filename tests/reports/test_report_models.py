@@ -151,3 +151,13 @@ def test_building_a_model_does_not_load_reportlab():
         "build_patient_report(**example_inputs()); assert 'reportlab' not in sys.modules, 'reportlab loaded'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_change_from_the_first_is_judged_against_the_populations_mdc95_without_a_previous_time(build_both):
+    from assessment import get_population
+
+    _, _, clinician = build_both(trials=(5.6, 5.8), previous_seconds=None)
+    mdc = round(get_population("community").mdc95_seconds, 2)  # derived (Özden ICC, Polo-Ferrero SD)
+    text = clinician.text()
+    assert f"MDC95 | {mdc:.2f} s (derived)" in text
+    assert f"+0.58 s (within the MDC95 of {mdc:.2f} s)" in text  # 5.70 s against the first, 5.12 s
