@@ -16,7 +16,8 @@ from records.db import Database
 from records.views import AssessmentView
 from reports.inputs import report_inputs, risk_of
 
-__all__ = ["IN_TEST_KEY", "PRE_TEST_KEYS", "build_reports", "finalize", "program_for", "risk_of"]
+__all__ = ["IN_TEST_KEY", "PRE_TEST_KEYS", "build_reports", "finalize", "print_report", "program_for", "report_models",
+           "risk_of"]
 
 #: Safety-screen item answered from what happened in the test, not asked before it.
 IN_TEST_KEY = "needed_help_or_lost_balance_in_test"
@@ -32,8 +33,8 @@ def finalize(db: Database, draft_id: int, model, *, actor: str) -> AssessmentVie
     return services.finalize_assessment(db, draft_id, risk_fn=risk_fn, actor=actor)
 
 
-def build_reports(db: Database, assessment_id: int, *, actor: str, clinician: str, clinic: str | None = None):
-    """(patient_pdf, clinician_pdf, patient_model, clinician_model) for one final assessment.
+def report_models(db: Database, assessment_id: int, *, actor: str, clinician: str, clinic: str | None = None):
+    """(patient_model, clinician_model) of one final assessment: data only, nothing rendered or audited.
 
     The handout is in the patient's preferred language; the clinic's name and
     phone come from the clinic settings unless ``clinic`` is given.
@@ -46,8 +47,20 @@ def build_reports(db: Database, assessment_id: int, *, actor: str, clinician: st
     inputs = report_inputs(patient, view, services.history(db, view.mrn, actor=actor), clinician=clinician,
                            clinic=clinic or (settings.name if settings else None),
                            clinic_phone=settings.phone if settings else None)
-    patient_model = reports.build_patient_report(**inputs)
-    clinician_model = reports.build_clinician_report(**inputs)
-    pdfs = reports.render_pdf(patient_model), reports.render_pdf(clinician_model)
-    services.record_report_printed(db, view.id, ("patient", "clinician"), actor=actor)
+    return reports.build_patient_report(**inputs), reports.build_clinician_report(**inputs)
+
+
+def print_report(db: Database, assessment_id: int, model, *, actor: str) -> bytes:
+    """Render one report to PDF and audit that it was printed (once per call: a click, not a rerun)."""
+    import reports
+
+    pdf = reports.render_pdf(model)
+    services.record_report_printed(db, assessment_id, (model.kind,), actor=actor)
+    return pdf
+
+
+def build_reports(db: Database, assessment_id: int, *, actor: str, clinician: str, clinic: str | None = None):
+    """(patient_pdf, clinician_pdf, patient_model, clinician_model) for one final assessment (batch printing)."""
+    patient_model, clinician_model = report_models(db, assessment_id, actor=actor, clinician=clinician, clinic=clinic)
+    pdfs = [print_report(db, assessment_id, m, actor=actor) for m in (patient_model, clinician_model)]
     return (*pdfs, patient_model, clinician_model)

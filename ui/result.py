@@ -114,12 +114,16 @@ def _program_block(program) -> None:
     st.write(f"Reassess on **{program.reassess_on.isoformat()}**.")
 
 
+PREVIEW = "result_preview"  # (assessment id, kind, pdf): the preview built once when asked
+
+
 def _reports_block(view) -> None:
+    """Both reports: built as data here; a PDF is rendered (and audited) only on a download or a preview."""
     st.subheader("Reports")
     clinician = st.session_state.get("clinician_name") or actor()
+    db = database()
     try:
-        with st.spinner("Building the reports…"):
-            patient_pdf, clinician_pdf, pm, cm = flow.build_reports(database(), view.id, actor=actor(), clinician=clinician)
+        pm, cm = flow.report_models(db, view.id, actor=actor(), clinician=clinician)
     except InputError as exc:
         show_error(exc)
         return
@@ -128,16 +132,20 @@ def _reports_block(view) -> None:
         st.warning(unreviewed, icon=":material/translate:")
     c1, c2 = st.columns(2)
     with c1:  # never at a /media URL: see ui.common.file_button
-        file_button("Download patient report (PDF)", lambda: patient_pdf, file_name=f"{pm.file_stem}.pdf",
-                    mime="application/pdf", primary=True, key="dl_patient")
+        file_button("Download patient report (PDF)", lambda: flow.print_report(db, view.id, pm, actor=actor()),
+                    file_name=f"{pm.file_stem}.pdf", mime="application/pdf", primary=True, key="dl_patient")
     with c2:
-        file_button("Download clinician report (PDF)", lambda: clinician_pdf, file_name=f"{cm.file_stem}.pdf",
-                    mime="application/pdf", key="dl_clinician")
+        file_button("Download clinician report (PDF)", lambda: flow.print_report(db, view.id, cm, actor=actor()),
+                    file_name=f"{cm.file_stem}.pdf", mime="application/pdf", key="dl_clinician")
     which = st.segmented_control("Preview", ["Patient report", "Clinician report"], default=None, key="preview_which")
     if which:
-        data = patient_pdf if which == "Patient report" else clinician_pdf
+        model = pm if which == "Patient report" else cm
+        cached = st.session_state.get(PREVIEW)
+        if not cached or cached[:2] != (view.id, model.kind):
+            cached = (view.id, model.kind, flow.print_report(db, view.id, model, actor=actor()))
+            st.session_state[PREVIEW] = cached
         try:
-            st.pdf(data, height=700)
+            st.pdf(cached[2], height=700)
         except Exception as exc:  # streamlit-pdf missing: say so rather than fail the page
             st.warning(f"PDF preview unavailable ({type(exc).__name__}); use the download buttons.")
 
