@@ -108,7 +108,7 @@ def test_patient_pdfs_of_the_cases_say_the_same_as_the_screen(app_server, tmp_pa
                 assert sentence in text, (case, text[:800])
             if view.program_tier != "independent":
                 assert "lower chance of falling" not in text, case
-                assert "Why:" in text
+                assert "Why this program" in text and "Because:" in text
             if view.program_tier == "supervised":
                 assert "only with your physical therapist" in text
             pdf = tmp_path / f"{case}.pdf"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from records import Conflict, NotFound
 from records import services as svc
 from assessment.errors import InputError
 
-from conftest import ASSESSED_ON
+ASSESSED_ON = date(2024, 3, 4)  # as in conftest.py (not imported: several test folders have a conftest)
 
 
 @pytest.fixture
