@@ -12,11 +12,18 @@ from assessment.errors import InputError
 from assessment.protocol import STOP_REASON_TEXT, StopReason
 from records import services
 from reports.i18n import review_warning
-from reports.patient import meaning
 
 from . import flow
 from .common import RESULT_ID, SELECTED_MRN, file_button, md_escape, patient_picker, percentile_text, seconds_text, show_error, words
 from .resources import actor, database
+
+#: The overall risk level of the program decision, in the clinician's voice (the handout says it to the patient).
+RISK_LEVEL_TEXT = {
+    "high": "The results point to a higher chance of falling (see why this program, below).",
+    "moderate": "Some results point to a raised chance of falling (see why this program, below).",
+    "low": "The walking time is in the range linked with a lower chance of falling, and no other signal raises it.",
+    "unknown": "No published guide for this test in this population: the time alone says little about falls here.",
+}
 
 CHANGE_TEXT = {
     "improved": "Real improvement (faster by at least the MDC95)",
@@ -196,8 +203,10 @@ def render() -> None:
         return
     st.subheader("What it means")
     st.markdown(f"**Overall risk level (all signals):** {words(program.risk_level)}")
-    for line in meaning(score, program.risk_level):
-        st.write(line)
+    st.write(RISK_LEVEL_TEXT[program.risk_level] if score.get("mean_seconds") is not None else
+             "No valid timed walk: the test could not be scored; the program starts supervised.")
+    st.caption("The patient handout says the same in plain words. The 3MBW is one piece of the picture; "
+               "it cannot say for sure whether this patient will fall.")
     _risk_block(view)
     st.subheader("Change since last time")
     if score.get("previous_seconds") is None:
