@@ -213,6 +213,15 @@ def band_names() -> tuple[str, ...]:
     return tuple(dict.fromkeys(r["band"] for r in read_table("bands")))
 
 
+def _check_screen_keys(raw: Any) -> None:
+    """A screen is a mapping of :data:`SAFETY_SCREEN_KEYS` only (answers are checked by the caller)."""
+    if not isinstance(raw, Mapping):
+        raise InputError("safety_screen", f"must be a set of yes/no answers; allowed keys: {', '.join(SAFETY_SCREEN_KEYS)}")
+    extra = sorted(str(k) for k in raw if k not in SAFETY_SCREEN_KEYS)
+    if extra:
+        raise InputError(f"safety_screen.{extra[0]}", f"unknown question; allowed: {', '.join(SAFETY_SCREEN_KEYS)}")
+
+
 def validate_safety_screen(raw: Any) -> dict[str, bool]:
     """Validate the safety screen: every key answered yes/no, nothing else.
 
@@ -232,11 +241,7 @@ def validate_safety_screen(raw: Any) -> dict[str, bool]:
     InputError
         Naming ``safety_screen.<key>`` for a missing, unknown or non-yes/no answer.
     """
-    if not isinstance(raw, Mapping):
-        raise InputError("safety_screen", f"must be a set of yes/no answers; allowed keys: {', '.join(SAFETY_SCREEN_KEYS)}")
-    extra = sorted(str(k) for k in raw if k not in SAFETY_SCREEN_KEYS)
-    if extra:
-        raise InputError(f"safety_screen.{extra[0]}", f"unknown question; allowed: {', '.join(SAFETY_SCREEN_KEYS)}")
+    _check_screen_keys(raw)
     out = {}
     for key in SAFETY_SCREEN_KEYS:
         if key not in raw or raw[key] is None:
@@ -253,11 +258,7 @@ def _screen_facts(safety_screen: Any) -> set[tuple[str, str]]:
     """
     if safety_screen is None:
         return {("safety_screen_missing", "yes")}
-    if not isinstance(safety_screen, Mapping):
-        raise InputError("safety_screen", f"must be a set of yes/no answers; allowed keys: {', '.join(SAFETY_SCREEN_KEYS)}")
-    extra = sorted(str(k) for k in safety_screen if k not in SAFETY_SCREEN_KEYS)
-    if extra:
-        raise InputError(f"safety_screen.{extra[0]}", f"unknown question; allowed: {', '.join(SAFETY_SCREEN_KEYS)}")
+    _check_screen_keys(safety_screen)
     facts = set()
     for key in SAFETY_SCREEN_KEYS:
         value = safety_screen.get(key)
