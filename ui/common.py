@@ -78,6 +78,10 @@ FIELD_WORDS: tuple[tuple[str, str], ...] = (
     ("assistive_device", "Walking aid used on the test"),
     ("stop_reason", "Stop rule"),
     ("reason", "Reason"),
+    ("name", "Clinic name"),
+    ("phone", "Clinic phone"),
+    ("address", "Clinic address"),
+    ("logo", "Clinic logo"),
 )
 
 
@@ -104,6 +108,44 @@ def show_error(exc: InputError) -> None:
     st.error(f"{md_escape(field_words(exc.field))}: {md_escape(exc.message)}", icon=":material/error:")
 
 
+def clinic_fields(key: str, current) -> dict:
+    """The clinic's name, phone, address and logo inputs (inside a form), as keyword arguments.
+
+    Shared by the first-run form and the Admin page. The logo is uploaded
+    (PNG or JPEG; records checks it); with a stored logo and no new file the
+    stored one is kept, unless "Remove the logo" is ticked.
+
+    Parameters
+    ----------
+    key : str
+        Prefix of the widgets' keys.
+    current : ClinicSettingsView or None
+        The stored settings (the inputs start from them).
+
+    Returns
+    -------
+    dict
+        ``name``, ``phone``, ``address``, ``logo`` for :func:`records.services.set_clinic_settings`.
+    """
+    name = st.text_input("Clinic name", value=current.name if current else "", max_chars=200, key=f"{key}_clinic_name")
+    phone = st.text_input("Phone patients call", value=current.phone if current else "", max_chars=40,
+                          key=f"{key}_clinic_phone")
+    address = st.text_area("Address (optional)", value=(current.address or "") if current else "", max_chars=300,
+                           key=f"{key}_clinic_address", height=80)
+    upload = st.file_uploader("Logo (optional): PNG or JPEG, up to 512 KB", type=["png", "jpg", "jpeg"],
+                              key=f"{key}_clinic_logo")
+    remove = False
+    if current is not None and current.logo:
+        remove = st.checkbox("Remove the logo", key=f"{key}_clinic_logo_remove")
+    if upload is not None:
+        logo = upload.getvalue()
+    elif remove:
+        logo = None
+    else:
+        logo = services.KEEP_LOGO if current is not None else None
+    return {"name": name, "phone": phone, "address": address, "logo": logo}
+
+
 def patient_label(p) -> str:
     """`Family, Given — MRN (born YYYY-MM-DD)` for pickers."""
     return f"{p.family_name}, {p.given_name} — MRN {p.mrn} (born {p.birth_date.isoformat()})"
@@ -118,12 +160,46 @@ def clinic_scope() -> str | None:
     return services.clinic_scope(database(), actor())
 
 
-def patient_picker(key: str, *, label: str = "Patient") -> str | None:
-    """Search box + picker over records' indexed search; returns the chosen MRN.
+def select_patient(mrn: str | None) -> None:
+    """Make ``mrn`` the one selected patient of this session (None: none).
 
-    The choice is remembered in session state (UI state) so other pages open
-    on the same patient.
+    Every patient page reads the patient from this one selection. A change
+    drops what belonged to the previous patient: the open result and the
+    PDF preview (the wizard checks its own draft against the selection).
     """
+    if st.session_state.get(SELECTED_MRN) != mrn:
+        for key in (RESULT_ID, *PATIENT_BOUND_KEYS):
+            st.session_state.pop(key, None)
+    if mrn is None:
+        st.session_state.pop(SELECTED_MRN, None)
+    else:
+        st.session_state[SELECTED_MRN] = mrn
+
+
+#: Other session keys that hold one patient's data (dropped with the selection).
+PATIENT_BOUND_KEYS = ("result_preview",)
+
+
+def selected_patient():
+    """The selected patient, read again from records (scope checked there), or None.
+
+    A selection the signed-in clinician may no longer see (another clinic,
+    a patient removed by a restore) is dropped.
+    """
+    mrn = st.session_state.get(SELECTED_MRN)
+    if not mrn:
+        return None
+    try:
+        patient = services.get_patient(database(), mrn, actor=actor())
+    except InputError:
+        patient = None
+    if patient is None:
+        select_patient(None)
+    return patient
+
+
+def patient_picker(key: str, *, label: str = "Patient") -> str | None:
+    """Search box + picker over records' indexed search; sets the one selection and returns its MRN."""
     db = database()
     current = st.session_state.get(SELECTED_MRN)
     term = st.text_input(
@@ -137,25 +213,62 @@ def patient_picker(key: str, *, label: str = "Patient") -> str | None:
         show_error(exc)
         return None
     options = {p.mrn: p for p in found}
-    if current and current not in options:
-        try:
-            remembered = services.get_patient(db, current, actor=actor())
-        except InputError:
-            remembered = None
-        if remembered is not None and (scope is None or remembered.clinic == scope):
-            options = {current: remembered, **options}
     if not options:
         st.info("No patient matches. Add one on the Patients page.")
         return None
     mrns = list(options)
     index = mrns.index(current) if current in mrns else None
+    pick_key = f"{key}_pick"
+    # The selection changes only on the clinician's own pick (a callback), never
+    # because a stale widget value differs from a selection made on another page.
     chosen = st.selectbox(
-        label, mrns, index=index, key=f"{key}_pick",
+        label, mrns, index=index, key=pick_key,
         format_func=lambda m: patient_label(options[m]), placeholder="Choose a patient",
+        on_change=lambda: select_patient(st.session_state.get(pick_key) or current),
     )
-    if chosen:
-        st.session_state[SELECTED_MRN] = chosen
     return chosen
+
+
+def patient_header(key: str, *, change: bool = True):
+    """The fixed patient header of a patient page: name, MRN, birth date (and age, population).
+
+    It stays at the top of the page while the page scrolls, and shows the
+    one selected patient; "Change patient" opens the search in a popover.
+    With no selection it shows the search itself.
+
+    Parameters
+    ----------
+    key : str
+        Prefix of the widgets' keys (one per page).
+    change : bool
+        Offer "Change patient" (False while a step must not switch patient).
+
+    Returns
+    -------
+    PatientView or None
+        The selected patient; None when none is selected yet.
+    """
+    patient = selected_patient()
+    if patient is None:
+        patient_picker(key)
+        return None
+    st.markdown(  # static CSS, no user text: the header stays under Streamlit's top bar while the page scrolls
+        "<style>.st-key-patient_header{position:sticky;top:3.75rem;z-index:990;"
+        "background:var(--background-color,#fff);border-bottom:2px solid #1f6f5c;padding:.25rem 0 .4rem 0;}"
+        ".st-key-patient_header p{margin-bottom:0;}</style>",
+        unsafe_allow_html=True,
+    )
+    with st.container(key="patient_header"):
+        who, action = st.columns([5, 1.4], vertical_alignment="center")
+        who.markdown(
+            f"**{md_escape(patient.family_name)}, {md_escape(patient.given_name)}** · "
+            f"MRN {md_escape(patient.mrn)} · born {patient.birth_date.isoformat()} "
+            f"({patient.age()} y) · {words(patient.population)}"
+        )
+        if change:
+            with action.popover("Change patient", icon=":material/person_search:", width="stretch"):
+                patient_picker(f"{key}_change")
+    return patient
 
 
 def seconds_text(value: float | None) -> str:

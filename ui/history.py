@@ -13,7 +13,7 @@ from assessment import populations
 from assessment.errors import InputError
 from records import services
 
-from .common import RESULT_ID, md_escape, patient_picker, percentile_text, show_error, words
+from .common import RESULT_ID, md_escape, patient_header, percentile_text, show_error, words
 from .resources import actor, database, fall_risk_model
 
 
@@ -139,9 +139,10 @@ def render() -> None:
     st.title("History")
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
-    mrn = patient_picker("history", label="Patient")
-    if not mrn:
+    patient = patient_header("history")
+    if patient is None:
         return
+    mrn = patient.mrn
     db = database()
     try:
         hist = services.history(db, mrn, actor=actor())

@@ -4,6 +4,7 @@ last assessment date and whether a reassessment is due."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
@@ -11,7 +12,7 @@ from assessment import POPULATION_IDS, populations
 from assessment.errors import InputError
 from records import services
 
-from .common import SELECTED_MRN, clinic_scope, md_escape, show_error, words
+from .common import RESULT_ID, clinic_scope, md_escape, select_patient, selected_patient, show_error, words
 from .resources import actor, database
 
 #: Rows shown per search (their summaries come from one bulk query).
@@ -64,7 +65,7 @@ def _add_form(scope: str | None) -> None:
             except InputError as exc:
                 show_error(exc)
                 return
-            st.session_state[SELECTED_MRN] = p.mrn
+            select_patient(p.mrn)
             st.session_state[FLASH] = f"Added {md_escape(p.full_name)} (MRN {md_escape(p.mrn)})."
             for key in ("add_mrn", "add_given", "add_family", "add_birth", "add_sex", "add_clinic", "add_language"):
                 st.session_state.pop(key, None)
@@ -113,6 +114,13 @@ def _edit_form(mrn: str, scope: str | None) -> None:
             st.success("Saved.")
 
 
+def _picked_row(mrns: list[str]) -> None:
+    """A tap on a row selects that patient (only on the tap: a row left ticked never overrides a later choice)."""
+    rows = st.session_state["patients_table"].selection.rows
+    if rows:
+        select_patient(mrns[rows[0]])
+
+
 def render() -> None:
     """The Patients page."""
     st.title("Patients")
@@ -136,26 +144,27 @@ def render() -> None:
     if found:
         rows = [{"MRN": p.mrn, "Name": f"{p.family_name}, {p.given_name}", "Born": p.birth_date,
                  "Population": p.population, **summary_columns(summaries[p.mrn])} for p in found]
-        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
-                             selection_mode="single-row", key="patients_table",
-                             column_config={"Due": st.column_config.CheckboxColumn("Reassessment due")})
+        st.dataframe(rows, hide_index=True, width="stretch", on_select=partial(_picked_row, [p.mrn for p in found]),
+                     selection_mode="single-row", key="patients_table",
+                     column_config={"Due": st.column_config.CheckboxColumn("Reassessment due")})
         st.caption(f"Showing up to {PAGE_SIZE} matches, in name order. Type more of the name to narrow.")
-        picked = event.selection.rows if event is not None else []
-        if picked:
-            st.session_state[SELECTED_MRN] = found[picked[0]].mrn
     else:
         st.info("No patient matches." if term else "No patients yet: add the first one below.")
-    mrn = st.session_state.get(SELECTED_MRN)
-    if mrn:
-        st.subheader(f"Selected: MRN {md_escape(mrn)}")
-        c1, c2, c3 = st.columns(3)
+    selected = selected_patient()
+    if selected is not None:
+        mrn = selected.mrn
+        st.subheader(f"Selected: {md_escape(selected.family_name)}, {md_escape(selected.given_name)}")
+        st.caption(f"MRN {md_escape(mrn)} · born {selected.birth_date.isoformat()} · {words(selected.population)}"
+                   + ("" if any(p.mrn == mrn for p in found) else " · not in the list above (search)"))
+        c1, c2, c3, c4 = st.columns(4)
         if c1.button("New assessment", type="primary", icon=":material/directions_walk:", key="go_new"):
             st.switch_page("ui/pages/new_assessment.py")
         if c2.button("History", icon=":material/timeline:", key="go_history"):
             st.switch_page("ui/pages/history.py")
         if c3.button("Latest result", icon=":material/assignment:", key="go_result"):
-            st.session_state.pop("result_assessment_id", None)
+            st.session_state.pop(RESULT_ID, None)
             st.switch_page("ui/pages/result.py")
+        c4.button("Clear selection", icon=":material/close:", key="clear_selection", on_click=select_patient, args=(None,))
         with st.expander("Edit patient details"):
             _edit_form(mrn, scope)
     with st.expander("Add a patient", expanded=not found and not term):

@@ -14,7 +14,8 @@ from records import services
 from reports.i18n import review_warning
 
 from . import flow
-from .common import RESULT_ID, SELECTED_MRN, file_button, md_escape, patient_picker, percentile_text, seconds_text, show_error, words
+from .common import (RESULT_ID, SELECTED_MRN, file_button, md_escape, patient_header, percentile_text, seconds_text,
+                     select_patient, show_error, words)
 from .resources import actor, database
 
 #: The overall risk level of the program decision, in the clinician's voice (the handout says it to the patient).
@@ -32,25 +33,54 @@ CHANGE_TEXT = {
 }
 
 
-def _pick_assessment() -> int | None:
-    aid = st.session_state.get(RESULT_ID)
+def _pick_assessment():
+    """The assessment on screen and its patient: ``(view, patient)`` or None.
+
+    One selection decides: a link ``?assessment=ID`` (or an opened result)
+    selects that assessment's patient; otherwise the selected patient's
+    latest assessment is shown. An opened result of another patient than
+    the selected one is never shown under that selection.
+    """
+    db = database()
     qp = st.query_params.get("assessment")
-    if aid is None and qp and qp.isdigit():
-        aid = int(qp)
-    if aid is not None:
-        return aid
-    mrn = patient_picker("result", label="Patient")
-    if not mrn:
+    if qp is not None:
+        del st.query_params["assessment"]  # applied once: the header may change the selection afterwards
+        if not qp.isdigit():
+            st.error("The link names no assessment (an assessment ID is digits only).", icon=":material/error:")
+            return None
+        try:  # records checks the clinic scope: another clinic's assessment is "not found"
+            linked = services.get_assessment(db, int(qp), actor=actor())
+        except InputError as exc:
+            show_error(exc)
+            return None
+        select_patient(linked.mrn)
+        st.session_state[RESULT_ID] = linked.id
+    aid = st.session_state.get(RESULT_ID)
+    if aid is not None and not st.session_state.get(SELECTED_MRN):
+        try:
+            select_patient(services.get_assessment(db, aid, actor=actor()).mrn)
+        except InputError:
+            pass
+        st.session_state[RESULT_ID] = aid
+    patient = patient_header("result")
+    if patient is None:
         return None
     try:
-        hist = services.history(database(), mrn, actor=actor())
-    except InputError as exc:
-        show_error(exc)
-        return None
-    if not hist:
-        st.info("This patient has no finalized assessment yet.")
-        return None
-    return hist[-1].id
+        view = services.get_assessment(db, aid, actor=actor()) if aid is not None else None
+    except InputError:
+        view = None
+    if view is None or view.mrn != patient.mrn:
+        st.session_state.pop(RESULT_ID, None)
+        try:
+            hist = services.history(db, patient.mrn, actor=actor())
+        except InputError as exc:
+            show_error(exc)
+            return None
+        if not hist:
+            st.info("This patient has no finalized assessment yet.")
+            return None
+        view = hist[-1]
+    return view, patient
 
 
 def percentile_picture(percentile: float) -> alt.Chart:
@@ -160,22 +190,15 @@ def _reports_block(view) -> None:
 def render() -> None:
     """The Result page."""
     st.title("Result")
-    aid = _pick_assessment()
-    if aid is None:
+    picked = _pick_assessment()
+    if picked is None:
         return
-    db = database()
-    try:
-        view = services.get_assessment(db, aid, actor=actor())
-        patient = services.get_patient(db, view.mrn, actor=actor())
-    except InputError as exc:
-        show_error(exc)
-        return
+    view = picked[0]
     if not view.is_final:
         st.warning("This assessment is still a draft: finish it on the New assessment page.")
         return
-    st.session_state[SELECTED_MRN] = view.mrn
     score = view.score or {}
-    st.subheader(f"{md_escape(patient.full_name)} · MRN {md_escape(patient.mrn)} · {view.assessed_on.isoformat()}")
+    st.subheader(f"Assessment of {view.assessed_on.isoformat()} (ID {view.id})")
     if view.amended:
         st.caption(f"Amended (version {view.version}): {md_escape(view.amendment_reason)}")
     if view.superseded:

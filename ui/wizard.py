@@ -37,7 +37,7 @@ from assessment.steadi import stay_independent_items
 from records import services
 
 from . import flow
-from .common import RESULT_ID, SELECTED_MRN, md_escape, patient_picker, show_error, words
+from .common import RESULT_ID, md_escape, patient_header, select_patient, selected_patient, show_error, words
 from .resources import actor, database, fall_risk_model
 from .stopwatch import stopwatch
 
@@ -45,6 +45,7 @@ STEP = "wizard_step"
 DRAFT = "wizard_draft_id"
 PRETEST = "wizard_pretest"  # pre-test answers until the draft is created (seconds)
 LAST_LAP = "wizard_last_lap"
+OWNER = "wizard_patient"  # MRN of the patient whose assessment the wizard is on (pre-test or draft)
 
 STEPS = ("patient", "safety", "setup", "script", "practice", "trials", "observations", "steadi", "review")
 STEP_TITLES = {
@@ -71,7 +72,7 @@ def _go(step: str) -> None:
 
 
 def _reset() -> None:
-    for key in (STEP, DRAFT, PRETEST, LAST_LAP, PENDING_TYPED, PENDING_END, UNDO_END):
+    for key in (STEP, DRAFT, PRETEST, LAST_LAP, PENDING_TYPED, PENDING_END, UNDO_END, OWNER):
         st.session_state.pop(key, None)
 
 
@@ -90,23 +91,28 @@ def _big_css() -> None:
 
 
 def _resume_offers(mrn: str | None) -> None:
+    """Unfinished assessments (of ``mrn``, or of every patient in the clinician's scope), each with its patient's name."""
     db = database()
     try:
         drafts = services.open_drafts(db, mrn, actor=actor())
+        names = {d.mrn: services.get_patient(db, d.mrn, actor=actor()) for d in drafts}
     except InputError as exc:
         show_error(exc)
         return
     for d in drafts:
         n = len(d.trials)
+        who = names[d.mrn]
         with st.container(border=True):
             st.write(
-                f"**Unfinished assessment** #{d.id} — MRN {md_escape(d.mrn)}, {d.assessed_on.isoformat()}, "
+                f"**Unfinished assessment** #{d.id} — {md_escape(who.family_name)}, {md_escape(who.given_name)} "
+                f"(MRN {md_escape(d.mrn)}, born {who.birth_date.isoformat()}), {d.assessed_on.isoformat()}, "
                 f"{n} timed walk{'s' if n != 1 else ''} saved"
                 + (f", stopped: {words(d.stop_reason)}" if d.stop_reason else "")
             )
             if st.button("Resume this assessment", key=f"resume_{d.id}", type="primary", icon=":material/play_arrow:"):
+                select_patient(d.mrn)
                 st.session_state[DRAFT] = d.id
-                st.session_state[SELECTED_MRN] = d.mrn
+                st.session_state[OWNER] = d.mrn
                 _go(("observations" if d.trials else "review") if d.stop_reason else "trials")
                 st.rerun()
 
@@ -115,10 +121,14 @@ def _resume_offers(mrn: str | None) -> None:
 
 
 def _step_patient() -> None:
+    patient = selected_patient()
     _resume_offers(None)
-    mrn = patient_picker("wizard", label="Patient")
-    if mrn and st.button("Begin a new assessment", type="primary", key="begin", icon=":material/arrow_forward:"):
-        st.session_state[PRETEST] = {"mrn": mrn}
+    if patient is not None and st.button(
+        f"Begin a new assessment of {patient.given_name} {patient.family_name}", type="primary", key="begin",
+        icon=":material/arrow_forward:",
+    ):
+        st.session_state[PRETEST] = {"mrn": patient.mrn}
+        st.session_state[OWNER] = patient.mrn
         _go("safety")
         st.rerun()
 
@@ -221,6 +231,7 @@ def _start_draft(*, practice_done: bool) -> int:
         walking_aid=pre["walking_aid"], actor=actor(),
     )
     st.session_state[DRAFT] = draft_id
+    st.session_state[OWNER] = pre["mrn"]
     st.session_state.pop(PRETEST, None)
     return draft_id
 
@@ -571,7 +582,7 @@ def _step_review() -> None:
     if view.stop_reason:
         st.warning(f"Test stopped: {STOP_REASON_TEXT[StopReason(view.stop_reason)]}. "
                    "The walks saved before the stop will be scored.", icon=":material/front_hand:")
-    st.write(f"MRN {view.mrn} · {view.assessed_on.isoformat()} · {view.start} start · footwear "
+    st.write(f"{view.assessed_on.isoformat()} · {view.start} start · footwear "
              f"{words(view.footwear)} · device {words(view.assistive_device)} · practice walk "
              f"{'done' if view.practice_walk_done else 'not done'}")
     if view.trials:
@@ -611,6 +622,20 @@ def render() -> None:
     """The New assessment page."""
     _big_css()
     st.title("New assessment")
+    patient = patient_header("wizard")
+    if DRAFT in st.session_state and OWNER not in st.session_state:
+        try:
+            st.session_state[OWNER] = services.get_assessment(database(), st.session_state[DRAFT], actor=actor()).mrn
+        except InputError:
+            _reset()
+    owner = st.session_state.get(OWNER)
+    if owner is not None and (patient is None or patient.mrn != owner):
+        # Another patient was selected: this page never goes on with the previous patient's test.
+        had_draft = DRAFT in st.session_state
+        _reset()
+        if had_draft:
+            st.info(f"The unfinished assessment of MRN {md_escape(owner)} stays saved as a draft; "
+                    "resume it from the list below.", icon=":material/info:")
     step = st.session_state.get(STEP, "patient")
     if step in DRAFT_STEPS and DRAFT not in st.session_state:
         step = "patient"
