@@ -448,13 +448,12 @@ def cmd_history(args) -> int:
 def _report_models(db, patient, assessment, kinds, clinic, actor, language=None):
     import reports
     from reports.i18n import review_warning
-    from reports.inputs import report_inputs
+    from reports.inputs import clinic_inputs, report_inputs
     from records import services
 
     settings = services.get_clinic_settings(db)
     inputs = report_inputs(patient, assessment, services.history(db, patient.mrn, actor=actor),
-                           clinic=clinic or (settings.name if settings else None),
-                           clinic_phone=settings.phone if settings else None, language=language)
+                           **clinic_inputs(settings, clinic), language=language)
     if "patient" in kinds and review_warning(inputs["language"]):
         print(f"warning: {patient.mrn}: {review_warning(inputs['language'])}", file=sys.stderr)
     builders = {"patient": reports.build_patient_report, "clinician": reports.build_clinician_report}
@@ -532,15 +531,28 @@ def cmd_clinic(args) -> int:
 
     db = _open_db(args)
     if args.clinic_command == "set":
-        s = services.set_clinic_settings(db, name=args.name, phone=args.phone, address=args.address,
+        logo = services.KEEP_LOGO
+        if args.logo is not None and args.no_logo:
+            raise CommandError("--logo: not allowed with --no-logo (give one of them)")
+        if args.no_logo:
+            logo = None
+        elif args.logo is not None:
+            path = Path(args.logo)
+            if not path.is_file():
+                raise InputError("--logo", f"{args.logo}: no such file; allowed: a PNG or JPEG image file")
+            with path.open("rb") as fh:
+                logo = fh.read(services.LOGO_MAX_BYTES + 1)
+        s = services.set_clinic_settings(db, name=args.name, phone=args.phone, address=args.address, logo=logo,
                                          actor=_actor(args))
-        print(f"Clinic set: {s.name}, {s.phone}" + (f", {s.address}" if s.address else ""))
+        print(f"Clinic set: {s.name}, {s.phone}" + (f", {s.address}" if s.address else "")
+              + (", with a logo" if s.logo else ""))
         return EXIT_OK
     s = services.get_clinic_settings(db)
     if s is None:
         print("No clinic set (stepback clinic set --name NAME --phone PHONE).")
         return EXIT_OK
-    print(f"Name: {s.name}\nPhone: {s.phone}\nAddress: {s.address or '—'}")
+    print(f"Name: {s.name}\nPhone: {s.phone}\nAddress: {s.address or '—'}\n"
+          f"Logo: {f'yes ({len(s.logo) // 1024 or 1} KB)' if s.logo else 'none'}")
     return EXIT_OK
 
 
@@ -895,10 +907,13 @@ def build_parser() -> Parser:
 
     clinic = sub.add_parser("clinic", help="the clinic printed on the reports: set, show")
     csub = clinic.add_subparsers(dest="clinic_command", metavar="ACTION", parser_class=Parser)
-    p = csub.add_parser("set", parents=[db_parent], help="store the clinic's name and phone (and address)")
+    p = csub.add_parser("set", parents=[db_parent], help="store the clinic's name and phone (and address, logo)")
     p.add_argument("--name", required=True, help="clinic name")
     p.add_argument("--phone", required=True, help="phone number patients call")
     p.add_argument("--address", help="postal address (optional)")
+    p.add_argument("--logo", metavar="FILE", help="logo printed on both reports: PNG or JPEG, up to 512 KB "
+                                                  "(default: keep the stored logo)")
+    p.add_argument("--no-logo", action="store_true", help="remove the stored logo")
     p.set_defaults(func=cmd_clinic)
     p = csub.add_parser("show", parents=[db_parent], help="print the clinic settings")
     p.set_defaults(func=cmd_clinic)

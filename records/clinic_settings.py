@@ -1,7 +1,8 @@
-"""The deployment's clinic settings (name, phone, address, logo path): one row, printed on the reports."""
+"""The deployment's clinic settings (name, phone, address, logo): one row, printed on both reports."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,12 @@ from .views import utc
 
 #: The one row's id.
 _ROW_ID = 1
-LOGO_PATH_MAX = 1000
+#: Largest logo accepted, bytes (it is printed about 2 cm high; a larger file only slows every report).
+LOGO_MAX_BYTES = 512 * 1024
+#: Largest logo side, pixels.
+LOGO_MAX_SIDE = 4000
+#: "Leave the logo as it is" (the default of :func:`set_clinic_settings`).
+KEEP = object()
 
 
 @dataclass(frozen=True)
@@ -26,9 +32,66 @@ class ClinicSettingsView:
     name: str
     phone: str
     address: str | None
-    logo_path: str | None
+    logo: bytes | None
     updated_at: datetime
     updated_by: str
+
+    @classmethod
+    def of(cls, row: ClinicSettings) -> ClinicSettingsView:
+        return cls(row.name, row.phone, row.address, row.logo, utc(row.updated_at), row.updated_by)
+
+
+def validate_logo(data: Any) -> bytes | None:
+    """A logo as stored: PNG or JPEG bytes that decode, or None for no logo.
+
+    Parameters
+    ----------
+    data : bytes or None
+
+    Returns
+    -------
+    bytes or None
+
+    Raises
+    ------
+    InputError
+        ``logo``: not PNG/JPEG, does not decode, larger than 512 KB or 4000 px.
+    """
+    if data is None or data == b"":
+        return None
+    if not isinstance(data, bytes | bytearray):
+        raise InputError("logo", "allowed: a PNG or JPEG image file")
+    data = bytes(data)
+    if len(data) > LOGO_MAX_BYTES:
+        raise InputError("logo", f"the image is {len(data) // 1024} KB; allowed: a PNG or JPEG of up to "
+                                 f"{LOGO_MAX_BYTES // 1024} KB")
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        raise InputError("logo", "allowed: a PNG or JPEG image file")
+    from PIL import Image, UnidentifiedImageError  # reportlab's own image reader
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError("logo", "the image file is damaged; allowed: a PNG or JPEG image file") from exc
+    if max(width, height) > LOGO_MAX_SIDE or min(width, height) < 1:
+        raise InputError("logo", f"the image is {width}×{height} px; allowed: up to {LOGO_MAX_SIDE} px a side")
+    return data
+
+
+def check_clinic_settings(*, name: Any, phone: Any, address: Any = None, logo: Any = None):
+    """The settings as they would be stored, checked without writing: ``(name, phone, address, logo)``.
+
+    Raises
+    ------
+    InputError
+        Naming the field at fault.
+    """
+    clean_name = validate_clinic(name, "name")
+    if clean_name is None:
+        raise InputError("name", "a clinic name is required; allowed: text of 1 to 200 characters")
+    return clean_name, validate_phone(phone), validate_address(address), validate_logo(logo)
 
 
 def get_clinic_settings(db: Database) -> ClinicSettingsView | None:
@@ -44,13 +107,12 @@ def get_clinic_settings(db: Database) -> ClinicSettingsView | None:
     """
     with db.session() as session:
         row = session.get(ClinicSettings, _ROW_ID)
-        return None if row is None else ClinicSettingsView(row.name, row.phone, row.address, row.logo_path,
-                                                           utc(row.updated_at), row.updated_by)
+        return None if row is None else ClinicSettingsView.of(row)
 
 
-def set_clinic_settings(db: Database, *, name: Any, phone: Any, address: Any = None, logo_path: Any = None,
+def set_clinic_settings(db: Database, *, name: Any, phone: Any, address: Any = None, logo: Any = KEEP,
                         actor: str = "system") -> ClinicSettingsView:
-    """Store the clinic's name and phone (and address, logo path), replacing what was there.
+    """Store the clinic's name and phone (and address, logo), replacing what was there.
 
     Parameters
     ----------
@@ -61,8 +123,8 @@ def set_clinic_settings(db: Database, *, name: Any, phone: Any, address: Any = N
         3–40 of digits, spaces and ``+ ( ) . / -``.
     address : str, optional
         Up to 300 characters.
-    logo_path : str, optional
-        Path of a logo image (stored as given, up to 1000 characters).
+    logo : bytes or None, optional
+        PNG or JPEG bytes; None removes the logo; left out, the stored logo is kept.
     actor : str
         Username of the administrator.
 
@@ -75,14 +137,8 @@ def set_clinic_settings(db: Database, *, name: Any, phone: Any, address: Any = N
     InputError
         Naming the field at fault; nothing is written.
     """
-    clean_name = validate_clinic(name, "name")
-    if clean_name is None:
-        raise InputError("name", "a clinic name is required; allowed: text of 1 to 200 characters")
-    clean_phone = validate_phone(phone)
-    clean_address = validate_address(address)
-    clean_logo = None if logo_path is None or not str(logo_path).strip() else str(logo_path).strip()
-    if clean_logo is not None and len(clean_logo) > LOGO_PATH_MAX:
-        raise InputError("logo_path", f"allowed: a path of up to {LOGO_PATH_MAX} characters")
+    clean_name, clean_phone, clean_address, clean_logo = check_clinic_settings(
+        name=name, phone=phone, address=address, logo=None if logo is KEEP else logo)
     actor = validate_actor(actor)
     with db.session() as session:
         row = session.get(ClinicSettings, _ROW_ID)
@@ -90,9 +146,11 @@ def set_clinic_settings(db: Database, *, name: Any, phone: Any, address: Any = N
         if row is None:
             row = ClinicSettings(id=_ROW_ID)
             session.add(row)
-        row.name, row.phone, row.address, row.logo_path = clean_name, clean_phone, clean_address, clean_logo
+        row.name, row.phone, row.address = clean_name, clean_phone, clean_address
+        if logo is not KEEP:
+            row.logo = clean_logo
         row.updated_at, row.updated_by = stamp, actor
         session.flush()
         write_audit(session, actor, "clinic.settings", "clinic_settings", _ROW_ID,
-                    {"address": clean_address is not None, "logo": clean_logo is not None})
-        return ClinicSettingsView(row.name, row.phone, row.address, row.logo_path, utc(row.updated_at), row.updated_by)
+                    {"address": clean_address is not None, "logo": row.logo is not None})
+        return ClinicSettingsView.of(row)

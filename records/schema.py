@@ -110,7 +110,8 @@ class ClinicSettings(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     phone: Mapped[str] = mapped_column(sa.String(40))
     address: Mapped[str | None] = mapped_column(sa.String(300))
-    logo_path: Mapped[str | None] = mapped_column(sa.String(1000))
+    #: PNG or JPEG bytes (migration 0007), checked by :func:`records.clinic_settings.validate_logo`.
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(sa.String(64))
 

@@ -57,7 +57,8 @@ from .model_store import (
     list_model_versions,
     save_model_version,
 )
-from .clinic_settings import ClinicSettingsView, get_clinic_settings, set_clinic_settings
+from .clinic_settings import KEEP as KEEP_LOGO
+from .clinic_settings import LOGO_MAX_BYTES, ClinicSettingsView, check_clinic_settings, get_clinic_settings, set_clinic_settings
 from .patients import (
     add_clinician,
     add_patient,
@@ -115,5 +116,5 @@ __all__ = [
     "save_model_version", "start_assessment", "stop_assessment", "update_patient",
     "clinic_scope", "due_for_reassessment", "patient_summaries", "update_trial_observations",
     "CORRECTION_REASONS", "correct_trial_time", "discard_draft", "remove_trial", "resume_assessment",
-    "ClinicSettingsView", "get_clinic_settings", "set_clinic_settings",
+    "KEEP_LOGO", "LOGO_MAX_BYTES", "ClinicSettingsView", "check_clinic_settings", "get_clinic_settings", "set_clinic_settings",
 ]

@@ -19,7 +19,7 @@ from assessment.scoring import classify_change
 from assessment.program import SAFETY_SCREEN_KEYS, SAFETY_SCREEN_QUESTIONS, Program
 from assessment.protocol import START_TIMING, STOP_REASON_TEXT, StopReason
 
-from .model import Heading, Paragraph, ReportModel, Table, TrendChart, TrendPoint
+from .model import Heading, Letterhead, Paragraph, ReportModel, Table, TrendChart, TrendPoint
 from .patient import file_stem
 from .text import full_name, iso, num, pct, seconds, words, yes_no
 
@@ -149,6 +149,8 @@ def build_clinician_report(
     history: Sequence[Mapping[str, Any]] = (),
     clinic: str | None = None,
     clinic_phone: str | None = None,
+    clinic_address: str | None = None,
+    clinic_logo: bytes | None = None,
     language: str = "en",
 ) -> ReportModel:
     """Build the clinician report as data (always in English: a chart note).
@@ -175,6 +177,10 @@ def build_clinician_report(
         Clinic name for the footer.
     clinic_phone : str, optional
         Clinic phone, printed beside the clinic's name.
+    clinic_address : str, optional
+        Clinic address, printed under the clinic's name at the top.
+    clinic_logo : bytes, optional
+        The clinic's logo (PNG/JPEG), printed beside its name at the top.
     language : str
         The patient's handout language (printed, the note stays English).
 
@@ -190,7 +196,8 @@ def build_clinician_report(
     version = int(assessment.get("version") or 1)
     amended = version > 1 or bool(assessment.get("amended"))
     clinician = (assessment.get("clinician") or "").strip() or "—"
-    blocks: list = [Heading("3-meter backward walk test (3MBW): clinical record", level=1)]
+    blocks: list = [*Letterhead.of_clinic(clinic, clinic_phone, clinic_address, clinic_logo, beside=(
+        Heading("3-meter backward walk test (3MBW): clinical record", level=1),))]
 
     blocks.append(_kv("Patient", (
         ("Name", name),
@@ -215,7 +222,7 @@ def build_clinician_report(
         ("Assessed on", iso(assessment.get("assessed_on"))),
         ("Assessment", f"{assessment.get('id', '—')}, version {version}{' (amended)' if amended else ''}"),
         ("Tester", clinician),
-        ("Clinic", " · ".join(t for t in (clinic, clinic_phone) if t) or "—"),
+        ("Clinic", " · ".join(t for t in (clinic, clinic_address, clinic_phone) if t) or "—"),
         ("Protocol and start convention", f"3MBW, {start} start: {timing}"),
         ("Practice walk", "not recorded" if practice is None else ("done" if practice else "not done")),
         ("Footwear", words(assessment.get("footwear")) if assessment.get("footwear") else "not recorded"),

@@ -30,8 +30,25 @@ def risk_of(assessment) -> dict[str, Any] | None:
     return risk
 
 
+def clinic_inputs(settings, clinic: str | None = None) -> dict[str, Any]:
+    """The clinic keyword arguments of :func:`report_inputs` from the stored clinic settings.
+
+    Parameters
+    ----------
+    settings : ClinicSettingsView or None
+        ``records.get_clinic_settings``; None before a clinic was set.
+    clinic : str, optional
+        A clinic name given for this print run (``report --clinic``), used instead of the stored name.
+    """
+    return {"clinic": clinic or (settings.name if settings else None),
+            "clinic_phone": settings.phone if settings else None,
+            "clinic_address": settings.address if settings else None,
+            "clinic_logo": settings.logo if settings else None}
+
+
 def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str | None = None,
                   clinic: str | None = None, clinic_phone: str | None = None,
+                  clinic_address: str | None = None, clinic_logo: bytes | None = None,
                   language: str | None = None) -> dict[str, Any]:
     """Keyword arguments for the report builders.
 
@@ -48,6 +65,10 @@ def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str
         Clinic name printed on the reports.
     clinic_phone : str, optional
         Clinic phone printed in the handout's "stop and call".
+    clinic_address : str, optional
+        Clinic address, printed under its name at the top of both reports.
+    clinic_logo : bytes, optional
+        The clinic's logo (PNG/JPEG, checked by records), printed beside its name.
     language : str, optional
         Handout language; default the patient's preferred language, else English.
     """
@@ -81,5 +102,7 @@ def report_inputs(patient, assessment, history: Sequence = (), *, clinician: str
         ],
         "clinic": clinic,
         "clinic_phone": clinic_phone,
+        "clinic_address": clinic_address,
+        "clinic_logo": clinic_logo,
         "language": language or getattr(patient, "language", None) or "en",
     }

@@ -73,7 +73,36 @@ class TrendChart:
     band_label: str = ""
 
 
-Block = Heading | Paragraph | Table | IconList | TrendChart
+@dataclass(frozen=True)
+class Letterhead:
+    """The report's title row: ``beside`` (the title, the patient line) on the left, the clinic on the right.
+
+    The clinic is its logo (PNG/JPEG bytes, optional) above its name and
+    detail lines, set beside the title so the letterhead costs no extra
+    height on a handout that must stay short.
+    """
+
+    name: str
+    lines: tuple[str, ...] = ()
+    logo: bytes | None = None
+    beside: tuple = ()
+
+    @classmethod
+    def of_clinic(cls, name: str | None, phone: str | None = None, address: str | None = None,
+                  logo: bytes | None = None, *, beside: tuple = (), text: bool = True) -> tuple:
+        """The title row with the clinic beside it, or ``beside`` alone when there is nothing to show.
+
+        ``text=False`` shows only the logo (the handout prints every word at
+        14 pt or more, so its clinic details go in its "call us" section).
+        """
+        name = (name or "").strip() if text else ""
+        if not name and logo is None:
+            return tuple(beside)
+        lines = tuple(t.strip() for t in (address, phone) if t and t.strip()) if name else ()
+        return (cls(name, lines, logo, tuple(beside)),)
+
+
+Block = Heading | Paragraph | Table | IconList | TrendChart | Letterhead
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 from assessment.program import Program
 
 from .i18n import N_, check_language, ngettext, translator
-from .model import Heading, IconItem, IconList, Paragraph, ReportModel, Table
+from .model import Heading, IconItem, IconList, Letterhead, Paragraph, ReportModel, Table
 from .text import as_date, full_name
 
 #: Body text size of the patient report, points (issue #4: at least 14 pt).
@@ -135,6 +135,8 @@ def build_patient_report(
     history: Sequence[Mapping[str, Any]] = (),
     clinic: str | None = None,
     clinic_phone: str | None = None,
+    clinic_address: str | None = None,
+    clinic_logo: bytes | None = None,
     language: str = "en",
 ) -> ReportModel:
     """Build the plain-language patient handout as data.
@@ -158,6 +160,10 @@ def build_patient_report(
         Clinic name, used in "stop and call".
     clinic_phone : str, optional
         Clinic phone number, printed beside the name in "stop and call".
+    clinic_address : str, optional
+        Clinic address, printed with its name and phone at the end (every word of the handout is 14 pt or more).
+    clinic_logo : bytes, optional
+        The clinic's logo (PNG/JPEG), printed beside the title.
     language : str
         One of :data:`reports.i18n.LANGUAGES`.
 
@@ -172,8 +178,10 @@ def build_patient_report(
     score = assessment.get("score") or {}
     clinic_name = (clinic or "").strip() or _("your clinic")
     blocks: list = [
-        Heading(_("Your backward walking test"), level=1),
-        Paragraph(f"{name}, {long_date(assessment.get('assessed_on'), language)}", "lead"),
+        *Letterhead.of_clinic(clinic, logo=clinic_logo, text=False, beside=(
+            Heading(_("Your backward walking test"), level=1),
+            Paragraph(f"{name}, {long_date(assessment.get('assessed_on'), language)}", "lead"),
+        )),
         Heading(_("What we measured")),
         Paragraph(_("You walked backwards for 3 metres, as quickly as you safely could, "
                     "with one of us beside you. We timed each walk.")),
@@ -211,6 +219,9 @@ def build_patient_report(
         blocks.append(Paragraph(_("Stop, sit down and call {who} if:").format(who=who)))
     blocks.append(IconList(tuple(IconItem(r.icon, _(r.text) + _(".")) for r in program.stop_rules)))
     blocks.append(Paragraph(_("If you fall and are hurt, or cannot get up, call for emergency help."), "lead"))
+    address = (clinic_address or "").strip()
+    if address and (clinic or "").strip():
+        blocks.append(Paragraph(f"{clinic.strip()} · {address}" + (f" · {phone}" if phone else "")))
     return ReportModel(
         kind="patient",
         title=_("Your backward walking test") + f" – {name}",

@@ -16,20 +16,24 @@ from __future__ import annotations
 
 import functools
 import io
+from dataclasses import replace
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer, TableStyle
 from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus import Image as RLImage
 from reportlab.platypus import Table as RLTable
 
 from .chart import TrendFlowable
 from .icons import icon
-from .model import Heading, IconList, Paragraph, ReportModel, Table, TrendChart
+from .model import Heading, IconList, Letterhead, Paragraph, ReportModel, Table, TrendChart
 from .typeface import markup, register_fonts, runs, text_features
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -164,6 +168,47 @@ def _icon_list(block: IconList, styles: dict, width: float, patient: bool) -> RL
     return table
 
 
+#: Largest printed logo, points (about 30 × 7 mm): a letterhead, not a poster.
+LOGO_BOX = (30 * mm, 7 * mm)
+#: Largest share of the text width the clinic takes beside the title.
+CLINIC_SHARE = 0.2
+
+
+def _letterhead(block: Letterhead, model: ReportModel, styles: dict, width: float) -> RLTable:
+    """The title row: the ``beside`` blocks on the left; the clinic's logo, name and lines on the right."""
+    # Small print (the handout's own text stays large; "stop and call" names the clinic and phone in it).
+    right_style = {k: ParagraphStyle(f"{k}-clinic", styles[k], fontName=font, fontSize=8, leading=9.6,
+                                     spaceAfter=0, spaceBefore=0, alignment=TA_RIGHT)
+                   for k, font in (("header", BOLD), ("small", FONT))}
+    clinic: list = []
+    # As wide as its longest line needs (the logo's width at least), at most CLINIC_SHARE of the width.
+    needed = [stringWidth(block.name, BOLD, right_style["header"].fontSize)] if block.name else []
+    needed += [stringWidth(line, FONT, right_style["small"].fontSize) for line in block.lines]
+    room = min(width * CLINIC_SHARE, max(needed + [LOGO_BOX[0] if block.logo is not None else 0]) + 2)
+    if block.logo is not None:
+        reader = ImageReader(io.BytesIO(block.logo))
+        w, h = reader.getSize()
+        scale = min(LOGO_BOX[0] / w, LOGO_BOX[1] / h)
+        logo = RLImage(io.BytesIO(block.logo), width=w * scale, height=h * scale)
+        logo.hAlign = "RIGHT"
+        clinic += [logo, Spacer(1, 2)]
+    if block.name:
+        clinic.append(para(block.name, right_style["header"]))
+    clinic += [para(line, right_style["small"]) for line in block.lines]
+    left = flowables(replace(model, blocks=block.beside), width - room - 1 * mm) if block.beside else [""]
+    table = RLTable([[left, clinic]], colWidths=[width - room, room], hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), FONT, styles["small"].fontSize),  # else Helvetica, not embedded
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return table
+
+
 def flowables(model: ReportModel, width: float) -> list:
     """The platypus flowables for ``model`` at a text width of ``width`` points.
 
@@ -192,6 +237,8 @@ def flowables(model: ReportModel, width: float) -> list:
         elif isinstance(block, IconList):
             out.append(_icon_list(block, styles, width, patient))
             out.append(Spacer(1, model.body_size * 0.4))
+        elif isinstance(block, Letterhead):
+            out.append(_letterhead(block, model, styles, width))
         elif isinstance(block, TrendChart):
             out.append(TrendFlowable(block, width, 200, FONT, BOLD))
             out.append(Spacer(1, model.body_size * 0.5))

@@ -16,7 +16,7 @@ import streamlit as st
 from assessment.errors import InputError
 from records import accounts, services
 
-from .common import require_admin, show_error
+from .common import clinic_fields, require_admin, show_error
 from .resources import actor, database
 
 ROLES = ("clinician", "admin")
@@ -120,21 +120,19 @@ def _password_form(users: list[accounts.AccountView]) -> None:
 
 def _clinic_form() -> None:
     current = services.get_clinic_settings(database())
+    if current is not None and current.logo:
+        st.image(current.logo, caption="The logo printed on the reports", width=160)
     with st.form("clinic_settings"):
-        name = st.text_input("Clinic name", value=current.name if current else "", max_chars=200, key="clinic_name")
-        phone = st.text_input("Phone patients call", value=current.phone if current else "", max_chars=40,
-                              key="clinic_phone")
-        address = st.text_area("Address (optional)", value=(current.address or "") if current else "",
-                               max_chars=300, key="clinic_address")
+        clinic = clinic_fields("admin", current)
         submitted = st.form_submit_button("Save clinic")
     if not submitted:
         return
     try:
-        services.set_clinic_settings(database(), name=name, phone=phone, address=address, actor=actor())
+        services.set_clinic_settings(database(), **clinic, actor=actor())
     except InputError as exc:
         show_error(exc)
         return
-    _flash("Clinic saved: it prints on both reports.")
+    _flash("Clinic saved: it prints at the top of both reports.")
 
 
 def render() -> None:

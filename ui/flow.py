@@ -14,7 +14,7 @@ from assessment.program import SAFETY_SCREEN_KEYS, program_for
 from records import services
 from records.db import Database
 from records.views import AssessmentView
-from reports.inputs import report_inputs, risk_of
+from reports.inputs import clinic_inputs, report_inputs, risk_of
 
 __all__ = ["IN_TEST_KEY", "PRE_TEST_KEYS", "build_reports", "finalize", "print_report", "program_for", "report_models",
            "risk_of"]
@@ -36,8 +36,8 @@ def finalize(db: Database, draft_id: int, model, *, actor: str) -> AssessmentVie
 def report_models(db: Database, assessment_id: int, *, actor: str, clinician: str, clinic: str | None = None):
     """(patient_model, clinician_model) of one final assessment: data only, nothing rendered or audited.
 
-    The handout is in the patient's preferred language; the clinic's name and
-    phone come from the clinic settings unless ``clinic`` is given.
+    The handout is in the patient's preferred language; the clinic's name, phone,
+    address and logo come from the clinic settings (``clinic`` replaces the name).
     """
     import reports
 
@@ -45,8 +45,7 @@ def report_models(db: Database, assessment_id: int, *, actor: str, clinician: st
     patient = services.get_patient(db, view.mrn, actor=actor)
     settings = services.get_clinic_settings(db)
     inputs = report_inputs(patient, view, services.history(db, view.mrn, actor=actor), clinician=clinician,
-                           clinic=clinic or (settings.name if settings else None),
-                           clinic_phone=settings.phone if settings else None)
+                           **clinic_inputs(settings, clinic))
     return reports.build_patient_report(**inputs), reports.build_clinician_report(**inputs)
 
 

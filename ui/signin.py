@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from assessment.errors import InputError
-from records import accounts
+from records import accounts, services
 
-from .common import md_escape
+from .common import clinic_fields, md_escape, show_error
 from .resources import CLINICIAN_KEY, GENERATION_KEY, LAST_ACTIVITY_KEY, NAME_KEY, ROLE_KEY, database
 
 #: One-shot notice for the sign-in page ("signed out after 15 minutes idle").
@@ -185,20 +185,24 @@ def _first_run_form() -> None:
         display = st.text_input("Your name as printed on reports", key="first_display")
         password = st.text_input("Password", type="password", key="first_password", autocomplete="new-password")
         again = st.text_input("Password again", type="password", key="first_password2", autocomplete="new-password")
+        st.subheader("Your clinic, printed on both reports")
+        clinic = clinic_fields("first", None)
         submitted = st.form_submit_button("Create the administrator", type="primary")
     if not submitted:
         return
     if password != again:
-        st.error("**password**: the two passwords differ; type the same password twice.")
+        st.error("Password: the two passwords differ; type the same password twice.", icon=":material/error:")
         return
     db = database()
-    try:
+    try:  # the clinic is checked first: either the administrator and the clinic are both stored, or neither
+        services.check_clinic_settings(**clinic)
         actor = username.strip() if isinstance(username, str) and username.strip() else accounts.SYSTEM_ACTOR
         accounts.add_user(db, username=username, password=password, role="admin",
                           display_name=display or None, actor=actor)
+        services.set_clinic_settings(db, **clinic, actor=username.strip())
         user = accounts.authenticate(db, username, password, source=client_address())
     except InputError as exc:
-        st.error(f"**{md_escape(exc.field)}**: {md_escape(exc.message)}")
+        show_error(exc)
         return
     _remember(user)
     st.rerun()

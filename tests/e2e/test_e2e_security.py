@@ -13,6 +13,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 
 from records import services
 from records.audit import list_audit
@@ -42,6 +43,13 @@ def test_first_run_creates_the_administrator(page, app_server):
     page.get_by_label("Your name as printed on reports").fill("Head Nurse")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_label("Clinic name").fill("Riverside Falls Clinic")
+    page.get_by_label("Phone patients call").fill("+1 555 0100")
+    page.get_by_label("Address (optional)").fill("1 River Road, Springfield")
+    logo = io.BytesIO()
+    Image.new("RGB", (120, 40), (31, 111, 92)).save(logo, "PNG")
+    page.locator("input[type=file]").set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": logo.getvalue()})
+    page.get_by_text("logo.png").wait_for()
     shot(page, "sec-01-first-run")
     page.get_by_role("button", name="Create the administrator").click()
     page.get_by_role("heading", name="Patients").wait_for()
@@ -49,6 +57,9 @@ def test_first_run_creates_the_administrator(page, app_server):
     db = open_database(app_server["db_url"])
     try:
         assert [(u.username, u.role) for u in services.list_users(db)] == [("head.nurse", "admin")]
+        clinic = services.get_clinic_settings(db)
+        assert (clinic.name, clinic.phone, clinic.address, clinic.logo) == (
+            "Riverside Falls Clinic", "+1 555 0100", "1 River Road, Springfield", logo.getvalue())
     finally:
         db.dispose()
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from records import accounts
+from records import accounts, services
 from records.audit import list_audit
 
 from ui_helpers import APP, PASSWORD, TIMEOUT, click, shown, sign_in, signed_in, submit
@@ -50,7 +50,19 @@ def test_first_run_creates_the_first_administrator(db_url):
                            ("first_password", "a long admin password"), ("first_password2", "a long admin password")):
             at.text_input(key=key).input(value)
         submit(at, "first_admin", "Create the administrator")
+        # no clinic yet: refused naming the field, and neither the administrator nor a clinic is stored
+        assert any(e.startswith("Clinic name:") for e in errors(at)), errors(at)
+        assert accounts.has_admin(db) is False and services.get_clinic_settings(db) is None
+        for key, value in (("first_username", "head.nurse"), ("first_display", "Head Nurse"),
+                           ("first_password", "a long admin password"), ("first_password2", "a long admin password"),
+                           ("first_clinic_name", "Riverside Falls Clinic"), ("first_clinic_phone", "+1 555 0100")):
+            at.text_input(key=key).input(value)
+        at.text_area(key="first_clinic_address").input("1 River Road, Springfield")
+        submit(at, "first_admin", "Create the administrator")
         assert accounts.has_admin(db) is True
+        clinic = services.get_clinic_settings(db)
+        assert (clinic.name, clinic.phone, clinic.address, clinic.logo, clinic.updated_by) == (
+            "Riverside Falls Clinic", "+1 555 0100", "1 River Road, Springfield", None, "head.nurse")
         [user] = accounts.list_users(db)
         assert (user.username, user.role, user.display_name) == ("head.nurse", "admin", "Head Nurse")
         assert at.session_state["clinician"] == "head.nurse"
@@ -68,6 +80,8 @@ def test_first_run_refuses_a_short_password(db_url):
     at.text_input(key="first_username").input("admin1")
     at.text_input(key="first_password").input("short")
     at.text_input(key="first_password2").input("short")
+    at.text_input(key="first_clinic_name").input("Riverside Falls Clinic")
+    at.text_input(key="first_clinic_phone").input("+1 555 0100")
     submit(at, "first_admin", "Create the administrator")
     assert any("password" in e and "too short" in e for e in errors(at)), errors(at)
     assert "clinician" not in at.session_state
