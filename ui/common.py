@@ -253,13 +253,14 @@ def patient_header(key: str, *, change: bool = True):
         patient_picker(key)
         return None
     st.markdown(  # static CSS, no user text: the header stays under Streamlit's top bar while the page scrolls
-        "<style>.st-key-patient_header{position:sticky;top:3.75rem;z-index:990;"
-        "background:var(--background-color,#fff);border-bottom:2px solid #1f6f5c;padding:.25rem 0 .4rem 0;}"
-        ".st-key-patient_header p{margin-bottom:0;}</style>",
+        "<style>div[data-testid='stLayoutWrapper']:has(> .st-key-patient_header){position:sticky;top:3.75rem;"
+        "z-index:990;background:var(--st-background-color,#fff);}"
+        ".st-key-patient_header{background:var(--st-background-color,#fff);border-bottom:2px solid #1f6f5c;"
+        "padding:.25rem 0 .4rem 0;}.st-key-patient_header p{margin-bottom:0;}</style>",
         unsafe_allow_html=True,
     )
     with st.container(key="patient_header"):
-        who, action = st.columns([5, 1.4], vertical_alignment="center")
+        who, action = st.columns([3, 1], vertical_alignment="center")
         who.markdown(
             f"**{md_escape(patient.family_name)}, {md_escape(patient.given_name)}** · "
             f"MRN {md_escape(patient.mrn)} · born {patient.birth_date.isoformat()} "
