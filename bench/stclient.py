@@ -11,6 +11,7 @@ classes (``streamlit.proto``) encode and decode the messages.
 
 from __future__ import annotations
 
+import json
 import ssl
 import time
 from contextlib import ExitStack
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.sync.client import connect
 
@@ -39,12 +41,27 @@ class Run:
     elements: list = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    #: The ``st.fragment`` id of each element ("" outside any fragment), parallel to ``elements``.
+    fragments: list[str] = field(default_factory=list)
 
     def widget(self, kind: str, label: str):
         """The widget proto of type ``kind`` labelled ``label``, or None."""
-        for element in self.elements:
-            if element.WhichOneof("type") == kind and getattr(element, kind).label == label:
-                return getattr(element, kind)
+        found = self._find(kind, lambda w: w.label == label)
+        return found[0] if found else None
+
+    def fragment_of(self, kind: str, label: str) -> str:
+        """The fragment holding the widget ``label`` ("" when it is outside every fragment)."""
+        found = self._find(kind, lambda w: w.label == label)
+        return found[1] if found else ""
+
+    def component(self, name: str):
+        """(proto, fragment id) of the ``st.components.v2`` component registered as ``name``, or None."""
+        return self._find("bidi_component", lambda c: c.component_name.endswith(name))
+
+    def _find(self, kind, match):
+        for element, fragment in zip(self.elements, self.fragments, strict=True):
+            if element.WhichOneof("type") == kind and match(getattr(element, kind)):
+                return getattr(element, kind), fragment
         return None
 
 
@@ -73,6 +90,7 @@ class Browser:
         self.pages: dict[str, str] = {}
         self.page_hash = ""
         self._values: dict[str, WidgetState] = {}
+        self._last: Run | None = None
         self._ws = None
         self._stack = ExitStack()
 
@@ -94,22 +112,37 @@ class Browser:
         self._ws = None
 
     # ---------------------------------------------------------------- runs
-    def run(self, *, triggers: tuple[str, ...] = (), page: str | None = None) -> Run:
-        """Ask for one script run with the stored widget values (plus one-shot ``triggers``) and wait for its end."""
+    def run(self, *, triggers: tuple[str, ...] = (), page: str | None = None, fragment: str = "",
+            events: tuple[WidgetState, ...] = ()) -> Run:
+        """Ask for one script run with the stored widget values (plus one-shot ``triggers``) and wait for its end.
+
+        With ``fragment`` (the id of an ``st.fragment``), only that fragment
+        reruns, as when a browser's widget inside it changes; the returned
+        run keeps the elements outside the fragment from the previous run.
+        ``events`` are one-shot widget states (a component's trigger events).
+        The run ends at the end of the script (or fragment) run the request
+        started, including the reruns it asks for (``st.rerun``).
+        """
         if page is not None:
             self.page_hash = self.pages[page]
         msg = BackMsg()
         state = msg.rerun_script
         state.page_script_hash = self.page_hash
+        if fragment:
+            state.fragment_id = fragment
         for ws in self._values.values():
             state.widget_states.widgets.add().CopyFrom(ws)
         for wid in triggers:
             w = state.widget_states.widgets.add()
             w.id = wid
             w.trigger_value = True
+        for ws in events:
+            state.widget_states.widgets.add().CopyFrom(ws)
         t0 = time.perf_counter()
         self._ws.send(msg.SerializeToString())
         run = Run(0.0)
+        if self._last is not None:  # a fragment run replaces only its fragment's elements (below)
+            run.elements, run.fragments = list(self._last.elements), list(self._last.fragments)
         deadline = t0 + self.timeout
         while True:
             remaining = deadline - time.perf_counter()
@@ -127,7 +160,9 @@ class Browser:
             if kind == "new_session":
                 self.session_id = fwd.new_session.initialize.session_id or self.session_id
                 self.page_hash = fwd.new_session.page_script_hash or self.page_hash
-                run.elements.clear()
+                rerun = set(fwd.metadata.run.fragment_ids)
+                kept = [(e, f) for e, f in zip(run.elements, run.fragments, strict=True) if rerun and f not in rerun]
+                run.elements, run.fragments = [e for e, _ in kept], [f for _, f in kept]
                 run.texts.clear()
             elif kind == "navigation":
                 self.pages = {p.page_name: p.page_script_hash for p in fwd.navigation.app_pages}
@@ -135,6 +170,7 @@ class Browser:
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 element = fwd.delta.new_element
                 run.elements.append(element)
+                run.fragments.append(fwd.delta.fragment_id)
                 etype = element.WhichOneof("type")
                 if etype == "exception":
                     run.exceptions.append(f"{element.exception.type}: {element.exception.message}")
@@ -144,6 +180,7 @@ class Browser:
                 if fwd.script_finished in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
                                            ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                     run.seconds = time.perf_counter() - t0
+                    self._last = run
                     return run
 
     def set_value(self, run: Run, kind: str, label: str, value) -> None:
@@ -155,9 +192,24 @@ class Browser:
         setattr(ws, WIDGETS[kind], value)
         self._values[widget.id] = ws
 
+    def change(self, run: Run, kind: str, label: str, value) -> Run:
+        """Set a widget (a tick, a radio, a number) and wait for the rerun a browser starts (only its fragment's)."""
+        self.set_value(run, kind, label, value)
+        return self.run(fragment=run.fragment_of(kind, label))
+
     def click(self, run: Run, label: str, *, page: str | None = None) -> Run:
-        """Tap the button ``label`` seen in ``run`` and wait for the rerun it starts."""
+        """Tap the button ``label`` seen in ``run`` and wait for the rerun it starts (only its fragment's)."""
         button = run.widget("button", label)
         if button is None:
             raise RunFailed(f"no button labelled {label!r} on the page")
-        return self.run(triggers=(button.id,), page=page)
+        return self.run(triggers=(button.id,), page=page, fragment=run.fragment_of("button", label))
+
+    def component_event(self, run: Run, name: str, event: str, value) -> Run:
+        """Send the trigger ``event`` with ``value`` from the ``st.components.v2`` component ``name``, as its JS does."""
+        found = run.component(name)
+        if found is None:
+            raise RunFailed(f"no component {name!r} on the page")
+        component, fragment = found
+        ws = WidgetState(id=_make_trigger_id(component.id, "events"),
+                         json_trigger_value=json.dumps([{"event": event, "value": value}]))
+        return self.run(fragment=fragment, events=(ws,))

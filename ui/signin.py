@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from assessment.errors import InputError
 from records import accounts, services
@@ -116,6 +117,24 @@ def current_user() -> str | None:
     st.session_state[ROLE_KEY] = account.role
     st.session_state[LAST_ACTIVITY_KEY] = now()
     return username
+
+
+def fragment_run() -> bool:
+    """True while only fragments rerun (a tap inside an ``st.fragment``), not the whole app."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+def fragment_tap() -> None:
+    """Start of a fragment that a clinician's tap reruns alone: the session checks of a full rerun.
+
+    A full rerun already ran them (:func:`current_user` in ``app.py``). In a
+    fragment-only rerun the tap is user activity (the last-activity time
+    moves), and a session that expired, or was signed out or disabled
+    elsewhere, reruns the whole app, which shows the sign-in page.
+    """
+    if fragment_run() and current_user() is None:
+        st.rerun(scope="app")
 
 
 @st.fragment(run_every=IDLE_CHECK_SECONDS)

@@ -39,6 +39,7 @@ from records import services
 from . import flow
 from .common import RESULT_ID, md_escape, patient_header, select_patient, selected_patient, show_error, words
 from .resources import actor, database, fall_risk_model
+from .signin import fragment_run, fragment_tap
 from .stopwatch import stopwatch
 
 STEP = "wizard_step"
@@ -69,6 +70,16 @@ PRIOR_FALLS = {0: "None", 1: "One", 2: "Two or more"}
 
 def _go(step: str) -> None:
     st.session_state[STEP] = step
+
+
+def _rerun_part() -> None:
+    """Rerun what the tap ran: only the fragment in a fragment rerun, else the whole page.
+
+    The timed walks, observations and STEADI steps are fragments (a tap there
+    reruns only that step); a change of step reruns the app
+    (``st.rerun(scope="app")``).
+    """
+    st.rerun(scope="fragment" if fragment_run() else "app")
 
 
 def _reset() -> None:
@@ -258,7 +269,7 @@ def _confirm_end(draft_id: int | None, start: str | None) -> None:
         c1, c2 = st.columns(2)
         if c2.button("Go back to the test", key="end_cancel", icon=":material/undo:"):
             st.session_state.pop(PENDING_END)
-            st.rerun()
+            _rerun_part()
         if not c1.button("End the test", key="end_confirm", type="primary", disabled=reason is None,
                          icon=":material/front_hand:"):
             return
@@ -280,7 +291,7 @@ def _confirm_end(draft_id: int | None, start: str | None) -> None:
     st.session_state[UNDO_END] = {"draft": draft_id, "trial": kept, "reason": reason.value}
     # Say what happened on the walks done so far (e.g. the hands-on help that stopped the test).
     _go("observations" if saved else "review")
-    st.rerun()
+    st.rerun(scope="app")
 
 
 def _undo_end_offer(draft_id: int) -> None:
@@ -300,7 +311,7 @@ def _undo_end_offer(draft_id: int) -> None:
             return
         st.session_state.pop(UNDO_END)
         _go("trials")
-        st.rerun()
+        st.rerun(scope="app")
 
 
 def _save_trial(draft_id: int, raw: dict) -> bool:
@@ -327,7 +338,7 @@ def _draft_view(*, leave_if_final: bool = False):
     if leave_if_final and view.is_final:
         st.session_state[RESULT_ID] = view.id
         _reset()
-        st.rerun()
+        st.rerun(scope="app")
     return view
 
 
@@ -362,21 +373,23 @@ def _confirm_typed(draft_id: int, start: str) -> None:
         chosen = typed
     if c3.button("Cancel", key="typed_cancel"):
         st.session_state.pop(PENDING_TYPED)
-        st.rerun()
+        _rerun_part()
     if chosen is not None:
         st.session_state.pop(PENDING_TYPED)
         if _save_trial(draft_id, {"seconds": chosen, "timing_source": "manual", "start": start}):
-            st.rerun()
+            _rerun_part()
 
 
+@st.fragment
 def _step_trials() -> None:
+    fragment_tap()
     draft_id = st.session_state[DRAFT]
     view = _draft_view(leave_if_final=True)
     if view is None:
         return
     if view.stop_reason:
         _go("review")
-        st.rerun()
+        st.rerun(scope="app")
     _confirm_end(draft_id, view.start)
     n = len(view.trials)
     full = n >= MAX_TIMED_TRIALS
@@ -397,11 +410,11 @@ def _step_trials() -> None:
     if lap is not None and lap["id"] != st.session_state.get(LAST_LAP) and lap["end"]:
         st.session_state[LAST_LAP] = lap["id"]
         st.session_state[PENDING_END] = {"seconds": lap["seconds"] if n < MAX_TIMED_TRIALS else None}
-        st.rerun()
+        _rerun_part()
     if lap is not None and lap["id"] != st.session_state.get(LAST_LAP):
         st.session_state[LAST_LAP] = lap["id"]
         if _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start}):
-            st.rerun()
+            _rerun_part()
     with st.expander("Type a time measured with another stopwatch", icon=":material/keyboard:"):
         with st.form("manual_time", clear_on_submit=True):
             typed = st.number_input("Seconds", min_value=0.0, max_value=999.0, value=None, step=0.01,
@@ -412,7 +425,7 @@ def _step_trials() -> None:
                 elif likely_intended(typed) is not None:
                     st.session_state[PENDING_TYPED] = typed  # ask first (below)
                 elif _save_trial(draft_id, {"seconds": typed, "timing_source": "manual", "start": view.start}):
-                    st.rerun()
+                    _rerun_part()
     _confirm_typed(draft_id, view.start)
     if view.trials:
         st.markdown("**Saved walks**")
@@ -427,7 +440,7 @@ def _step_trials() -> None:
     if st.button("Continue to the observations", type="primary" if n >= DEFAULT_TIMED_TRIALS else "secondary",
                  key="trials_next", disabled=n == 0):
         _go("observations")
-        st.rerun()
+        st.rerun(scope="app")
 
 
 #: The reason stored when a walk that needed hands-on help is marked not valid for the clinician.
@@ -489,15 +502,17 @@ def _correct_walk(draft_id: int, trial) -> None:
         try:
             if c1.button("Save corrected time", key=f"fix_save_{draft_id}_{n}", type="primary"):
                 services.correct_trial_time(database(), draft_id, n, seconds, reason=why, actor=actor())
-                st.rerun()
+                _rerun_part()
             if c2.button(f"Remove walk {n}", key=f"fix_remove_{draft_id}_{n}"):
                 services.remove_trial(database(), draft_id, n, reason=why, actor=actor())
-                st.rerun()
+                _rerun_part()
         except InputError as exc:
             show_error(exc)
 
 
+@st.fragment
 def _step_observations() -> None:
+    fragment_tap()
     draft_id = st.session_state[DRAFT]
     view = _draft_view(leave_if_final=True)
     if view is None:
@@ -514,11 +529,11 @@ def _step_observations() -> None:
     c1, c2 = st.columns(2)
     if not view.stop_reason and c1.button("Back to the timed walks", key="obs_back", disabled=bool(unsaved)):
         _go("trials")
-        st.rerun()
+        st.rerun(scope="app")
     if c2.button("Continue to STEADI items", type="primary", key="obs_next", disabled=bool(unsaved)):
         st.session_state.pop(UNDO_END, None)  # the stop can be undone only on the step right after it
         _go("steadi")
-        st.rerun()
+        st.rerun(scope="app")
 
 
 def _steadi_entered(stored: dict | None) -> tuple[dict, bool]:
@@ -545,7 +560,9 @@ def _steadi_entered(stored: dict | None) -> tuple[dict, bool]:
     return raw, answered
 
 
+@st.fragment
 def _step_steadi() -> None:
+    fragment_tap()
     draft_id = st.session_state[DRAFT]
     view = _draft_view(leave_if_final=True)
     if view is None:
@@ -565,10 +582,10 @@ def _step_steadi() -> None:
     c1, c2 = st.columns(2)
     if c1.button("Back to the observations", key="steadi_back", disabled=bool(unsaved)):
         _go("observations")
-        st.rerun()
+        st.rerun(scope="app")
     if c2.button("Continue to review", type="primary", key="steadi_next", disabled=bool(unsaved)):
         _go("review")
-        st.rerun()
+        st.rerun(scope="app")
 
 
 def _step_review() -> None:
