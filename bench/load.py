@@ -216,7 +216,7 @@ class Clinician:
         return [
             ("New assessment: open", lambda: b.run(page="New assessment")),
             ("New assessment: choose patient", self._choose),
-            ("New assessment: begin", lambda: self._click("Begin a new assessment")),
+            ("New assessment: begin", self._begin),
             ("Safety screen: continue", self._safety),
             *[("Set-up: tick", lambda item=item: self._change("checkbox", item.text, True)) for item in SETUP_CHECKLIST],
             ("Set-up: continue", lambda: self._click("All done — continue")),
@@ -264,6 +264,14 @@ class Clinician:
         if picker is None or not picker.options:
             raise RunFailed(f"no patient found for {self.search!r} in the wizard")
         return self._then(run, b.change(run, "selectbox", "Patient", picker.options[0]))
+
+    def _begin(self):
+        """Tap "Begin a new assessment of <patient>" (the button names the selected patient)."""
+        labels = [e.button.label for e in self.run.elements if e.WhichOneof("type") == "button"]
+        label = next((t for t in labels if t.startswith("Begin a new assessment")), None)
+        if label is None:
+            raise RunFailed("no 'Begin a new assessment' button after choosing the patient")
+        return self._click(label)
 
     def _safety(self):
         b = self.browser
