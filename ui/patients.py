@@ -11,7 +11,7 @@ from assessment import POPULATION_IDS, populations
 from assessment.errors import InputError
 from records import services
 
-from .common import SELECTED_MRN, clinic_scope, md_escape, show_error, words
+from .common import SELECTED_MRN, clinic_scope, md_escape, patient_label, show_error, words
 from .resources import actor, database
 
 #: Rows shown per search (their summaries come from one bulk query).
@@ -134,15 +134,21 @@ def render() -> None:
         show_error(exc)
         found, summaries = [], {}
     if found:
-        rows = [{"MRN": p.mrn, "Name": f"{p.family_name}, {p.given_name}", "Born": p.birth_date,
-                 "Population": p.population, **summary_columns(summaries[p.mrn])} for p in found]
-        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
-                             selection_mode="single-row", key="patients_table",
-                             column_config={"Due": st.column_config.CheckboxColumn("Reassessment due")})
+        # A static table (st.table cells read Markdown: patient text is escaped) wraps its text on a
+        # narrow tablet instead of cutting columns off; the patient is chosen in the box below it.
+        rows = [{"MRN": md_escape(p.mrn), "Name": md_escape(f"{p.family_name}, {p.given_name}"), "Born": p.birth_date,
+                 "Population": words(p.population),
+                 **{k: ("yes" if v else "no") if k == "Due" else ("—" if v is None else v)
+                    for k, v in summary_columns(summaries[p.mrn]).items()}} for p in found]
+        st.table(rows, hide_index=True)
         st.caption(f"Showing up to {PAGE_SIZE} matches, in name order. Type more of the name to narrow.")
-        picked = event.selection.rows if event is not None else []
+        by_mrn = {p.mrn: p for p in found}
+        current = st.session_state.get(SELECTED_MRN)
+        picked = st.selectbox("Open a patient", list(by_mrn), key="patients_pick", placeholder="Choose a patient",
+                              index=list(by_mrn).index(current) if current in by_mrn else None,
+                              format_func=lambda m: patient_label(by_mrn[m]))
         if picked:
-            st.session_state[SELECTED_MRN] = found[picked[0]].mrn
+            st.session_state[SELECTED_MRN] = picked
     else:
         st.info("No patient matches." if term else "No patients yet: add the first one below.")
     mrn = st.session_state.get(SELECTED_MRN)
