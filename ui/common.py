@@ -236,6 +236,8 @@ _TABLET_CSS = """<style>
   text-overflow: clip !important; }
 [data-testid="stTable"] td, [data-testid="stTable"] th, [data-testid="stTable"] td *, [data-testid="stTable"] th * {
   white-space: normal !important; overflow-wrap: anywhere; }
+/* Less blank space above the page (Streamlit leaves 6rem): the controls sit higher on a tablet. */
+[data-testid="stMainBlockContainer"] { padding-top: 4rem !important; }
 .st-key-sb_viewport { display: none; }
 </style>"""
 
