@@ -169,7 +169,7 @@ def render() -> None:
         # A static table wraps its text on a narrow tablet instead of cutting columns off (cells read
         # Markdown: the amendment reason is escaped); an assessment is chosen in the box below it.
         st.table([{**row, "Amendment": md_escape(row["Amendment"]) if row["Amendment"] else "",
-                   "Percentile": md_escape(row["Percentile"] or "—"), "Time (s)": "—" if row["Time (s)"] is None else row["Time (s)"]}
+                   "Percentile": md_escape(row["Percentile"] or "—"), "Time (s)": "—" if row["Time (s)"] is None else f"{row['Time (s)']:.2f}"}
                   for row in table], hide_index=True)
         by_id = {h.id: h for h in hist}
         picked = st.selectbox("Open an assessment", list(by_id), index=None, key="history_assessment",

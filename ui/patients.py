@@ -138,7 +138,7 @@ def render() -> None:
         # narrow tablet instead of cutting columns off; the patient is chosen in the box below it.
         rows = [{"MRN": md_escape(p.mrn), "Name": md_escape(f"{p.family_name}, {p.given_name}"), "Born": p.birth_date,
                  "Population": words(p.population),
-                 **{k: ("yes" if v else "no") if k == "Due" else ("—" if v is None else v)
+                 **{k: ("yes" if v else "no") if k == "Due" else "—" if v is None else f"{v:.2f}" if k == "Time (s)" else v
                     for k, v in summary_columns(summaries[p.mrn]).items()}} for p in found]
         st.table(rows, hide_index=True)
         st.caption(f"Showing up to {PAGE_SIZE} matches, in name order. Type more of the name to narrow.")

@@ -53,7 +53,7 @@ def test_patients_add_search_and_summary(db, assessed):
     assert list(frame["MRN"]) == ["MRN001"]
     row = frame.iloc[0]
     assert row["Last assessment"] == assessed[1].assessed_on
-    assert row["Time (s)"] == pytest.approx(4.0)
+    assert row["Time (s)"] == "4.00"  # shown as text, two decimals
     assert row["Risk"] == assessed[1].risk_category
     assert row["Due"] == "no"
 
@@ -115,7 +115,7 @@ def test_history_trend_table_and_fall(db, assessed):
     at.switch_page("ui/pages/history.py").run()
     assert not at.exception
     frame = at.table[0].value
-    assert list(frame["Time (s)"]) == [pytest.approx(6.2), pytest.approx(4.0)]
+    assert list(frame["Time (s)"]) == ["6.20", "4.00"]  # shown as text, two decimals
     # percentiles read as on the Result page: whole numbers, "<1" / ">99" at the ends
     from ui.common import percentile_text
 
