@@ -11,10 +11,11 @@ import streamlit as st
 
 from records import accounts
 from ui import signin
-from ui.common import md_escape
+from ui.common import md_escape, tablet_layout
 from ui.resources import NAME_KEY, ROLE_KEY, database, is_admin, start_preload
 
 st.set_page_config(page_title="StepBack", page_icon="🦶", layout="wide")
+tablet_layout()  # touch-sized controls on every page; the sidebar collapsed below 1200 px
 # The model and reference tables load once per process, in the background, while the first visitor signs in.
 start_preload()
 

@@ -323,6 +323,71 @@ export default function (component) {
 _save_component = st.components.v2.component("stepback_file", html=_SAVE_HTML, css=_SAVE_CSS, js=_SAVE_JS)
 
 
+#: Below this viewport width (CSS px) the sidebar starts collapsed: on a tablet the screen is for the page.
+SIDEBAR_COLLAPSE_BELOW = 1200
+
+#: Touch-first CSS for every page, in one place (static, no user text). 2.75rem = 44 px, the
+#: WCAG 2.5.5 target size, for every control a finger taps in the main area.
+_TABLET_CSS = """<style>
+[data-testid="stMain"] button, [data-testid="stMain"] [data-testid="stPageLink-NavLink"],
+[data-testid="stMain"] [role="tab"], [data-testid="stMain"] [data-testid="stExpander"] summary,
+[data-testid="stMain"] [data-testid="stSelectbox"] [role="group"],
+[data-testid="stMain"] [data-testid="stMultiSelect"] [role="group"] { min-height: 2.75rem; }
+[data-testid="stMain"] button, [data-testid="stMain"] [role="tab"] { min-width: 2.75rem; }
+[data-testid="stMain"] [data-testid="stRadio"] label, [data-testid="stMain"] [data-testid="stCheckbox"] label {
+  min-height: 2.75rem; min-width: 2.75rem; align-items: center; }
+[data-testid="stMain"] [data-testid="stRadio"] [role="radiogroup"] { column-gap: 1.5rem; }
+/* The day, month and year of a date box are separate targets: at least 24 px each (WCAG 2.5.8). */
+[data-testid="stMain"] [data-testid="stDateInput"] [role="spinbutton"] {
+  display: inline-block; min-width: 1.5rem; min-height: 1.5rem; text-align: center; }
+/* Heading anchors appear on hover only (a tablet has none) and are 16 px. */
+[data-testid="stMain"] [data-testid="stHeaderActionElements"] { display: none; }
+/* Captions at WCAG AA contrast: Streamlit fades them to 60 % opacity (about 3:1 on white). */
+[data-testid="stCaptionContainer"] { opacity: 1 !important; color: #5c5f66 !important; }
+/* Nothing a decision rests on is cut off with an ellipsis on a narrow screen: labels,
+   metrics and table cells wrap instead. */
+[data-testid="stMain"] .stMarkdownEllipsis { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
+[data-testid="stTable"] td, [data-testid="stTable"] th, [data-testid="stTable"] td *, [data-testid="stTable"] th * {
+  white-space: normal !important; overflow-wrap: anywhere; }
+/* Less blank space above the page (Streamlit leaves 6rem): the controls sit higher on a tablet. */
+[data-testid="stMainBlockContainer"] { padding-top: 4rem !important; }
+.st-key-sb_viewport { display: none; }
+</style>"""
+
+#: Reports whether the browser's viewport is narrower than ``data.below`` (again when that changes).
+_VIEWPORT_JS = """
+export default function (component) {
+  const { parentElement, setStateValue, data } = component;
+  const narrow = window.innerWidth < data.below;
+  if (parentElement.__narrow !== narrow) {
+    parentElement.__narrow = narrow;
+    setStateValue('narrow', narrow);
+  }
+}
+"""
+_viewport_component = st.components.v2.component("stepback_viewport", html="<span></span>", js=_VIEWPORT_JS)
+
+
+def tablet_layout() -> None:
+    """The touch-first CSS, and the sidebar collapsed by default on a viewport narrower than 1200 px.
+
+    Streamlit's ``initial_sidebar_state="auto"`` collapses the sidebar only
+    below its own 768 px breakpoint, which leaves it open on tablets (37 %
+    of an 820 px portrait screen). The browser reports its width once (and
+    when it crosses the threshold); the page config then asks for a
+    collapsed sidebar. The sidebar's own toggle still opens it, and a
+    clinician's choice is kept by Streamlit (local storage).
+    """
+    st.html(_TABLET_CSS)
+    with st.container(key="sb_viewport"):
+        state = _viewport_component(key="viewport", data={"below": SIDEBAR_COLLAPSE_BELOW},
+                                    on_narrow_change=lambda: None)
+    narrow = getattr(state, "narrow", None)
+    if narrow is not None:
+        st.set_page_config(initial_sidebar_state="collapsed" if narrow else "auto")
+
+
 def file_button(label: str, make: Callable[[], bytes], *, file_name: str, mime: str, key: str,
                 primary: bool = False, icon: str = ":material/download:", disabled: bool = False) -> None:
     """A download that never leaves patient data at a URL.

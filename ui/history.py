@@ -167,11 +167,17 @@ def render() -> None:
                   "Fall risk": words(h.risk_category), "Change": words(h.change),
                   "Stopped": words(h.stop_reason) if h.stop_reason else "",
                   "Version": h.version, "Amendment": h.amendment_reason or ""} for h in hist]
-        event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
-                             selection_mode="single-row", key="history_table")
-        picked = event.selection.rows if event is not None else []
-        if picked:
-            chosen = hist[picked[0]]
+        # A static table wraps its text on a narrow tablet instead of cutting columns off (cells read
+        # Markdown: the amendment reason is escaped); an assessment is chosen in the box below it.
+        st.table([{**row, "Amendment": md_escape(row["Amendment"]) if row["Amendment"] else "",
+                   "Percentile": md_escape(row["Percentile"] or "—"), "Time (s)": "—" if row["Time (s)"] is None else f"{row['Time (s)']:.2f}"}
+                  for row in table], hide_index=True)
+        by_id = {h.id: h for h in hist}
+        picked = st.selectbox("Open an assessment", list(by_id), index=None, key="history_assessment",
+                              placeholder="Choose an assessment (ID)",
+                              format_func=lambda i: f"{by_id[i].assessed_on.isoformat()} — ID {i}, version {by_id[i].version}")
+        if picked is not None:
+            chosen = by_id[picked]
             if chosen.amended:
                 with st.expander(f"Versions of assessment {chosen.id}", expanded=True):
                     for v in services.assessment_versions(db, chosen.id, actor=actor()):

@@ -4,7 +4,6 @@ last assessment date and whether a reassessment is due."""
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 
 import streamlit as st
 
@@ -12,7 +11,7 @@ from assessment import POPULATION_IDS, populations
 from assessment.errors import InputError
 from records import services
 
-from .common import RESULT_ID, clinic_scope, md_escape, select_patient, selected_patient, show_error, words
+from .common import RESULT_ID, SELECTED_MRN, clinic_scope, md_escape, patient_label, select_patient, selected_patient, show_error, words
 from .resources import actor, database
 
 #: Rows shown per search (their summaries come from one bulk query).
@@ -114,13 +113,6 @@ def _edit_form(mrn: str, scope: str | None) -> None:
             st.success("Saved.")
 
 
-def _picked_row(mrns: list[str]) -> None:
-    """A tap on a row selects that patient (only on the tap: a row left ticked never overrides a later choice)."""
-    rows = st.session_state["patients_table"].selection.rows
-    if rows:
-        select_patient(mrns[rows[0]])
-
-
 def render() -> None:
     """The Patients page."""
     st.title("Patients")
@@ -142,12 +134,21 @@ def render() -> None:
         show_error(exc)
         found, summaries = [], {}
     if found:
-        rows = [{"MRN": p.mrn, "Name": f"{p.family_name}, {p.given_name}", "Born": p.birth_date,
-                 "Population": p.population, **summary_columns(summaries[p.mrn])} for p in found]
-        st.dataframe(rows, hide_index=True, width="stretch", on_select=partial(_picked_row, [p.mrn for p in found]),
-                     selection_mode="single-row", key="patients_table",
-                     column_config={"Due": st.column_config.CheckboxColumn("Reassessment due")})
+        # A static table (st.table cells read Markdown: patient text is escaped) wraps its text on a
+        # narrow tablet instead of cutting columns off; the patient is chosen in the box below it.
+        rows = [{"MRN": md_escape(p.mrn), "Name": md_escape(f"{p.family_name}, {p.given_name}"), "Born": p.birth_date,
+                 "Population": words(p.population),
+                 **{k: ("yes" if v else "no") if k == "Due" else "—" if v is None else f"{v:.2f}" if k == "Time (s)" else v
+                    for k, v in summary_columns(summaries[p.mrn]).items()}} for p in found]
+        st.table(rows, hide_index=True)
         st.caption(f"Showing up to {PAGE_SIZE} matches, in name order. Type more of the name to narrow.")
+        by_mrn = {p.mrn: p for p in found}
+        current = st.session_state.get(SELECTED_MRN)
+        # The selection changes only on the clinician's own pick (a callback), never from a stale box value.
+        st.selectbox("Open a patient", list(by_mrn), key="patients_pick", placeholder="Choose a patient",
+                     index=list(by_mrn).index(current) if current in by_mrn else None,
+                     format_func=lambda m: patient_label(by_mrn[m]),
+                     on_change=lambda: select_patient(st.session_state.get("patients_pick") or current))
     else:
         st.info("No patient matches." if term else "No patients yet: add the first one below.")
     selected = selected_patient()

@@ -133,10 +133,10 @@ def _risk_block(view) -> None:
 def _program_block(program) -> None:
     st.subheader("Safe starting program")
     (st.warning if program.supervised else st.success)(f"{program.tier_label}: {program.plain_label}")
-    st.dataframe(
+    st.table(  # a static table: its text wraps on a narrow tablet instead of being cut off
         [{"Week": w.week, "Minutes": w.minutes_per_session, "Sessions/week": w.sessions_per_week,
           "Where": w.surface, "Support": w.support, "Next step": w.progress_rule} for w in program.weeks],
-        hide_index=True, width="stretch",
+        hide_index=True,
     )
     st.markdown("**Why this program** (every signal and what it forced; the strictest decides)")
     for line in program.why:

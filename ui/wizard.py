@@ -66,6 +66,8 @@ GO_QUESTIONS = {
 
 
 PRIOR_FALLS = {0: "None", 1: "One", 2: "Two or more"}
+#: Every yes/no question of the wizard offers its answers in this order (a tap never lands on a flipped pair).
+YES_NO = ["Yes", "No"]
 
 
 def _go(step: str) -> None:
@@ -148,10 +150,10 @@ def _step_safety() -> None:
     pre = st.session_state.setdefault(PRETEST, {})
     st.subheader("Safety screen")
     with st.form("safety_form"):
-        go = {k: st.radio(q, ["Yes", "No"], index=None, horizontal=True, key=f"go_{k}") for k, q in GO_QUESTIONS.items()}
+        go = {k: st.radio(q, YES_NO, index=None, horizontal=True, key=f"go_{k}") for k, q in GO_QUESTIONS.items()}
         st.markdown("**Screen for the starting program** (asked now, used after the test)")
         screen = {
-            k: st.radio(SAFETY_SCREEN_QUESTIONS[k], ["No", "Yes"], index=None, horizontal=True, key=f"scr_{k}")
+            k: st.radio(SAFETY_SCREEN_QUESTIONS[k], YES_NO, index=None, horizontal=True, key=f"scr_{k}")
             for k in flow.PRE_TEST_KEYS
         }
         prior = st.radio("Falls in the past 12 months", list(PRIOR_FALLS), index=None, horizontal=True,
@@ -165,6 +167,7 @@ def _step_safety() -> None:
                          format_func=lambda s: f"{s} start", key="start_conv")
         st.caption(START_TIMING[StartConvention(start)] if start else "")
         submitted = st.form_submit_button("Continue", type="primary")
+    _back("patient", key="safety_back")
     if not submitted:
         return
     missing = [GO_QUESTIONS[k] for k, v in go.items() if v is None] + [
@@ -208,7 +211,13 @@ def _step_script() -> None:
     st.subheader("Read this to the patient")
     st.markdown(f"### “{VERBAL_SCRIPT}”")
     st.info(f"Pace: {PACE}. {GUARDING}", icon=":material/info:")
-    if st.button("I have read the script", type="primary", key="script_next"):
+    c1, c2 = st.columns(2)
+    if DRAFT in st.session_state:  # back from the timed walks: the pre-test answers are saved with the draft
+        c1.button("Back", key="script_back", disabled=True,
+                  help="The safety screen and set-up are saved with the draft; to change them, discard this draft.")
+    else:
+        _back("setup", key="script_back", where=c1)
+    if c2.button("I have read the script", type="primary", key="script_next"):
         _go("practice")
         st.rerun()
 
@@ -216,8 +225,13 @@ def _step_script() -> None:
 def _step_practice() -> None:
     st.subheader("Practice walk (not timed)")
     st.write("Let the patient walk the course once, backwards, with you guarding. Do not time it.")
+    if DRAFT in st.session_state:  # back from the timed walks: the practice walk is recorded with the draft
+        _practice_again(st.session_state[DRAFT])
+        return
     done = st.radio("Practice walk", ["Done", "Not done"], index=None, horizontal=True, key="practice_done")
-    if st.button("Start the timed walks", type="primary", key="practice_next", disabled=done is None):
+    c1, c2 = st.columns(2)
+    _back("script", key="practice_back", where=c1)
+    if c2.button("Start the timed walks", type="primary", key="practice_next", disabled=done is None):
         try:
             _start_draft(practice_done=done == "Done")
         except InputError as exc:
@@ -230,6 +244,32 @@ def _step_practice() -> None:
         st.session_state[PENDING_END] = {"seconds": None}
         st.rerun()
     _confirm_end(None, None)
+
+
+def _back(step: str, *, key: str, where=st) -> None:
+    """A "Back" button to ``step`` (in ``where``: the page or a column); tapped, the wizard reruns there."""
+    if where.button("Back", key=key, icon=":material/arrow_back:"):
+        _go(step)
+        st.rerun()
+
+
+def _practice_again(draft_id: int) -> None:
+    """The practice step reached with Back from the timed walks: what is recorded, and the way back."""
+    view = _draft_view(leave_if_final=True)
+    if view is None:
+        return
+    st.info(f"The practice walk is recorded as {'done' if view.practice_walk_done else 'not done'}. "
+            "A further practice walk is not timed.", icon=":material/info:")
+    c1, c2 = st.columns(2)
+    _back("script", key="practice_back", where=c1)
+    if c2.button("Back to the timed walks", type="primary", key="practice_next"):
+        _go("trials")
+        st.rerun()
+    st.divider()
+    if st.button("End test…", key="practice_end", icon=":material/front_hand:"):
+        st.session_state[PENDING_END] = {"seconds": None}
+        st.rerun()
+    _confirm_end(draft_id, view.start)
 
 
 def _start_draft(*, practice_done: bool) -> int:
@@ -399,9 +439,6 @@ def _step_trials() -> None:
         st.subheader(f"{n} walks saved — an extra walk is optional ({view.start} start)")
     else:
         st.subheader(f"{n} walks saved (the most allowed)")
-    st.caption(START_TIMING[StartConvention(view.start)])
-    st.caption("Record the time now; what happened on the walk (lost balance, hands-on help, not valid) "
-               "is noted on the next step.")
     lap = stopwatch(
         key=f"stopwatch_{draft_id}", disabled=full,
         disabled_note=f"{MAX_TIMED_TRIALS} walks recorded." if full else "",
@@ -415,6 +452,10 @@ def _step_trials() -> None:
         st.session_state[LAST_LAP] = lap["id"]
         if _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start}):
             _rerun_part()
+    # Below the stopwatch, so that Start and Stop are on a tablet's screen without scrolling.
+    st.caption(START_TIMING[StartConvention(view.start)])
+    st.caption("Record the time now; what happened on the walk (lost balance, hands-on help, not valid) "
+               "is noted on the next step.")
     with st.expander("Type a time measured with another stopwatch", icon=":material/keyboard:"):
         with st.form("manual_time", clear_on_submit=True):
             typed = st.number_input("Seconds", min_value=0.0, max_value=999.0, value=None, step=0.01,
@@ -437,7 +478,9 @@ def _step_trials() -> None:
         )
     if n >= DEFAULT_TIMED_TRIALS or full:
         st.success(f"{n} timed walks saved.")
-    if st.button("Continue to the observations", type="primary" if n >= DEFAULT_TIMED_TRIALS else "secondary",
+    c1, c2 = st.columns(2)
+    _back("practice", key="trials_back", where=c1)
+    if c2.button("Continue to the observations", type="primary" if n >= DEFAULT_TIMED_TRIALS else "secondary",
                  key="trials_next", disabled=n == 0):
         _go("observations")
         st.rerun(scope="app")
@@ -617,6 +660,9 @@ def _step_review() -> None:
     if view.trials and c1.button("Back to the observations", key="review_back"):
         _go("observations")
         st.rerun()
+    if not view.trials and c1.button("Back to STEADI items", key="review_back"):
+        _go("steadi")
+        st.rerun()
     if c2.button("Finalize and see the result", type="primary", key="finalize", icon=":material/check:"):
         try:
             final = flow.finalize(db, draft_id, fall_risk_model(), actor=actor())
@@ -657,7 +703,8 @@ def render() -> None:
     if step in DRAFT_STEPS and DRAFT not in st.session_state:
         step = "patient"
     if step in ("safety", "setup", "script", "practice") and not (st.session_state.get(PRETEST) or {}).get("mrn"):
-        step = "patient"
+        # script and practice are also reached with Back from the timed walks of a draft
+        step = step if step in ("script", "practice") and DRAFT in st.session_state else "patient"
     _progress(step)
     STEP_FUNCTIONS[step]()
     if step != "patient":

@@ -152,6 +152,19 @@ def wait_idle(page) -> None:
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
 
 
+def nav(page, name: str) -> None:
+    """Open a page from the sidebar; where it starts collapsed (below 1200 px) it is expanded
+    for the tap and collapsed again, as a clinician on a tablet would."""
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    collapsed = expand.is_visible()
+    if collapsed:
+        expand.click()
+    page.get_by_role("link", name=name, exact=True).click()
+    if collapsed:
+        page.get_by_test_id("stSidebarCollapseButton").click()
+        expand.wait_for()
+
+
 def radio(page, question: str, option: str) -> None:
     page.get_by_role("radiogroup", name=question).get_by_text(option, exact=True).click()
 
@@ -219,7 +232,7 @@ def begin_wizard_for_new_patient(page, app_server, accounts, *, mrn: str, given:
         db.dispose()
     page.set_viewport_size({"width": 1024, "height": 768})
     sign_in(page, app_server["url"], accounts["clinician"])
-    page.get_by_role("link", name="New assessment").click()
+    nav(page, "New assessment")
     page.get_by_role("heading", name="New assessment").wait_for()
     choose(page, "Patient", mrn)
     page.locator(".st-key-patient_header").filter(has_text=f"MRN {mrn}").wait_for()  # the selection's rerun is done

@@ -14,7 +14,7 @@ from records import services
 from records.audit import list_audit
 from records.db import open_database
 
-from conftest import ARTIFACTS, begin_wizard_for_new_patient, choose, sign_in, wait_idle
+from conftest import ARTIFACTS, begin_wizard_for_new_patient, choose, nav, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -137,7 +137,7 @@ def test_an_amendment_keeps_both_versions_in_history(page, app_server, accounts)
         db.dispose()
     page.set_viewport_size({"width": 1024, "height": 768})
     sign_in(page, app_server["url"], accounts["clinician"])
-    page.get_by_role("link", name="History", exact=True).click()
+    nav(page, "History")
     page.get_by_role("heading", name="History").wait_for()
     choose(page, "Patient", "AM-1")
     page.get_by_text("Amend an assessment (a new version; the old one is kept)").click()
@@ -147,12 +147,8 @@ def test_an_amendment_keeps_both_versions_in_history(page, app_server, accounts)
     wait_idle(page)
     page.get_by_text(re.compile(r"Saved as version 2 \(assessment \d+\); version 1 is kept\.")).wait_for()
     wait_idle(page)
-    # pick the row in the table: both versions are listed, the first marked superseded
-    grid = page.locator("[data-testid='stDataFrame']:visible").first
-    grid.wait_for()
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 10, box["y"] + 35 + 17)
+    # open the assessment: both versions are listed, the first marked superseded
+    choose(page, "Open an assessment", "version 2")
     versions = page.get_by_text(re.compile(r"Versions of assessment \d+"))
     versions.wait_for()
     panel = page.locator("[data-testid='stExpander']").filter(has=versions)

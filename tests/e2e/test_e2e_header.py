@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from records import services
 from records.db import open_database
 
-from conftest import CLINICIAN, choose, shot, sign_in, wait_idle
+from conftest import CLINICIAN, choose, nav, shot, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -52,11 +52,8 @@ def expect_header(page, start: str) -> None:
 
 
 def goto(page, name: str) -> None:
-    """Follow the sidebar link ``name`` (opening the sidebar first where it starts collapsed)."""
-    link = page.get_by_role("link", name=name, exact=True)
-    if not link.is_visible():
-        page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
-    link.click()
+    """Follow the sidebar link ``name`` (the sidebar starts collapsed below 1200 px)."""
+    nav(page, name)
     page.get_by_role("heading", name=name).first.wait_for()
     wait_idle(page)
 
