@@ -366,7 +366,8 @@ export default function (component) {
   }
 }
 """
-_viewport_component = st.components.v2.component("stepback_viewport", html="<span></span>", js=_VIEWPORT_JS)
+_VIEWPORT_HTML = "<span></span>"
+_viewport_component = st.components.v2.component("stepback_viewport", html=_VIEWPORT_HTML, js=_VIEWPORT_JS)
 
 
 def tablet_layout() -> None:

@@ -113,6 +113,17 @@ def _edit_form(mrn: str, scope: str | None) -> None:
             st.success("Saved.")
 
 
+def _cell(column: str, value) -> str:
+    """One summary cell as text (one type per column: a date or a number beside a "—" is text too)."""
+    if column == "Due":
+        return "yes" if value else "no"
+    if value is None:
+        return "—"
+    if column == "Time (s)":
+        return f"{value:.2f}"
+    return value.isoformat() if isinstance(value, date) else md_escape(value)
+
+
 def render() -> None:
     """The Patients page."""
     st.title("Patients")
@@ -136,10 +147,9 @@ def render() -> None:
     if found:
         # A static table (st.table cells read Markdown: patient text is escaped) wraps its text on a
         # narrow tablet instead of cutting columns off; the patient is chosen in the box below it.
-        rows = [{"MRN": md_escape(p.mrn), "Name": md_escape(f"{p.family_name}, {p.given_name}"), "Born": p.birth_date,
-                 "Population": words(p.population),
-                 **{k: ("yes" if v else "no") if k == "Due" else "—" if v is None else f"{v:.2f}" if k == "Time (s)" else v
-                    for k, v in summary_columns(summaries[p.mrn]).items()}} for p in found]
+        rows = [{"MRN": md_escape(p.mrn), "Name": md_escape(f"{p.family_name}, {p.given_name}"),
+                 "Born": p.birth_date.isoformat(), "Population": words(p.population),
+                 **{k: _cell(k, v) for k, v in summary_columns(summaries[p.mrn]).items()}} for p in found]
         st.table(rows, hide_index=True)
         st.caption(f"Showing up to {PAGE_SIZE} matches, in name order. Type more of the name to narrow.")
         by_mrn = {p.mrn: p for p in found}

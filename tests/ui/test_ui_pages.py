@@ -52,7 +52,7 @@ def test_patients_add_search_and_summary(db, assessed):
     frame = at.table[0].value
     assert list(frame["MRN"]) == ["MRN001"]
     row = frame.iloc[0]
-    assert row["Last assessment"] == assessed[1].assessed_on
+    assert row["Last assessment"] == assessed[1].assessed_on.isoformat()
     assert row["Time (s)"] == "4.00"  # shown as text, two decimals
     assert row["Risk"] == assessed[1].risk_category
     assert row["Due"] == "no"
