@@ -40,6 +40,7 @@ from . import flow
 from .common import RESULT_ID, SELECTED_MRN, md_escape, patient_picker, show_error, words
 from .resources import actor, database, fall_risk_model
 from .stopwatch import stopwatch
+from . import camera
 
 STEP = "wizard_step"
 DRAFT = "wizard_draft_id"
@@ -292,14 +293,15 @@ def _undo_end_offer(draft_id: int) -> None:
         st.rerun()
 
 
-def _save_trial(draft_id: int, raw: dict) -> bool:
+def _save_trial(draft_id: int, raw: dict):
+    """Save a walk; return it (None after showing why it could not be saved)."""
     try:
         trial = services.record_trial(database(), draft_id, raw, actor=actor())
     except InputError as exc:
         show_error(exc)
-        return False
+        return None
     st.toast(f"Walk {trial.number} saved: {trial.seconds:.2f} s ({trial.timing_source})")
-    return True
+    return trial
 
 
 def _draft_view(*, leave_if_final: bool = False):
@@ -382,6 +384,7 @@ def _step_trials() -> None:
         key=f"stopwatch_{draft_id}", disabled=full,
         disabled_note=f"{MAX_TIMED_TRIALS} walks recorded." if full else "",
         saved_note=(f"Walk {n} saved: {view.trials[-1].seconds:.2f} s" if n else ""),
+        start=view.start,
     )
     if lap is not None and lap["id"] != st.session_state.get(LAST_LAP) and lap["end"]:
         st.session_state[LAST_LAP] = lap["id"]
@@ -389,8 +392,11 @@ def _step_trials() -> None:
         st.rerun()
     if lap is not None and lap["id"] != st.session_state.get(LAST_LAP):
         st.session_state[LAST_LAP] = lap["id"]
-        if _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start}):
+        saved = _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start})
+        if saved:
+            camera.remember_lap(draft_id, lap["id"], saved.number)
             st.rerun()
+    camera.save_pending(draft_id)
     with st.expander("Type a time measured with another stopwatch", icon=":material/keyboard:"):
         with st.form("manual_time", clear_on_submit=True):
             typed = st.number_input("Seconds", min_value=0.0, max_value=999.0, value=None, step=0.01,
@@ -411,6 +417,7 @@ def _step_trials() -> None:
               "Hands-on help": t.hands_on_assistance} for t in view.trials],
             hide_index=True, width="stretch",
         )
+    camera.camera_times(draft_id, view.trials)
     if n >= DEFAULT_TIMED_TRIALS or full:
         st.success(f"{n} timed walks saved.")
     if st.button("Continue to the observations", type="primary" if n >= DEFAULT_TIMED_TRIALS else "secondary",

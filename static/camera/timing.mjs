@@ -16,6 +16,8 @@
 //     below that line and is ignored. A frame with more than one person in the
 //     walkway is not used; if it is one of the frames around a crossing, the walk
 //     is not timed ("more than one person in the walkway").
+//   * Two poses in the walkway whose feet are within SAME_PERSON_M of each other (mean foot
+//     position, along and across) are one person found twice by the model, not two people.
 //   * The leading foot point is the foot landmark (ankle, heel or toe, either
 //     foot, visibility >= MIN_VISIBILITY) furthest in the direction of travel
 //     (start tape towards finish tape).
@@ -38,6 +40,7 @@ export const AFTER_FINISH_M = 1.0;
 export const MIN_VISIBILITY = 0.5;
 export const MOVE_THRESHOLD_M = 0.05;
 export const MAX_GAP_S = 0.1;
+export const SAME_PERSON_M = 0.3;
 // BlazePose landmark indices: ankles 27/28, heels 29/30, toes (foot index) 31/32.
 export const FOOT_LANDMARKS = [27, 28, 29, 30, 31, 32];
 
@@ -105,12 +108,28 @@ export function inWalkway(geo, pose) {
  */
 export function track(geo, frames) {
   return frames.map((f) => {
-    const inside = (f.poses || []).filter((p) => inWalkway(geo, p));
+    const inside = distinctPeople(geo, (f.poses || []).filter((p) => inWalkway(geo, p)));
     if (inside.length !== 1) return { t: f.t, lead: null, feet: [], count: inside.length };
     const feet = footPoints(inside[0]);
     const lead = Math.max(...feet.map((p) => along(geo, p.x)));
     return { t: f.t, lead, feet, count: 1 };
   });
+}
+
+/** The poses of distinct people: a pose whose mean foot point is within SAME_PERSON_M of an
+ * earlier one's (the model found the same person twice) is left out. */
+export function distinctPeople(geo, poses) {
+  const near = SAME_PERSON_M * geo.pxPerM;
+  const kept = [];
+  const centres = [];
+  for (const pose of poses) {
+    const feet = footPoints(pose);
+    const c = { x: feet.reduce((a, p) => a + p.x, 0) / feet.length, y: feet.reduce((a, p) => a + p.y, 0) / feet.length };
+    if (centres.some((o) => Math.abs(o.x - c.x) <= near && Math.abs(o.y - c.y) <= near)) continue;
+    centres.push(c);
+    kept.push(pose);
+  }
+  return kept;
 }
 
 /** Median interval between frames, seconds (Infinity with fewer than two frames). */

@@ -103,3 +103,10 @@ test('no tapped lines: asks for them', () => {
   assert.equal(timeWalk(walk(), { lines: null, mode: 'rolling' }).code, 'no-lines');
   assert.equal(timeWalk(walk(), { lines: { start: { x: 5, y: 1 }, finish: { x: 5.5, y: 1 } }, mode: 'rolling' }).code, 'no-lines');
 });
+
+test('the same person found twice by the model is one person', () => {
+  const twice = (t, x) => [pose(x + 6, 402)]; // 6 px (6 cm) away: a duplicate detection
+  const r = timeWalk(walk({ extra: twice }), { lines: LINES, mode: 'rolling' });
+  assert.equal(r.ok, true, r.message);
+  assert.ok(Math.abs(r.seconds - 3.0) < 0.011);
+});
