@@ -143,9 +143,11 @@ function stop(atMs, lapId) {
   state.walk = null;
   if (!walk) return Promise.resolve(null);
   const stopT = (atMs - performance.timeOrigin) / 1000;
+  state.lastWalk = { ...walk, stopT, lines: null };
   return new Promise((resolve) => {
     setTimeout(() => {
       const lines = pixelLines();
+      state.lastWalk.lines = lines;
       const frames = state.frames.filter((f) => f.t >= walk.goT - PRE_GO_S && f.t <= stopT + POST_STOP_S);
       const result = lines ? timeWalk(frames, { lines, mode: walk.mode, goT: walk.goT }) : { ok: false, code: 'no-lines', message: MESSAGES['no-lines'] };
       const out = { lapId, mode: walk.mode, ...result };
