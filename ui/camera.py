@@ -52,7 +52,7 @@ CSS = """
 .sw-camera { margin-top: 1.5rem; }
 .sw-cam-toggle { font-size: 1.1rem; display: flex; gap: 0.5rem; align-items: center; }
 .sw-cam-toggle input { width: 1.6rem; height: 1.6rem; }
-.sw-cam-frame iframe { width: 100%; height: 34rem; border: 0; margin-top: 0.5rem; }
+.sw-cam-frame iframe { width: 100%; height: 31rem; border: 0; margin-top: 0.5rem; }
 .sw-cam-note { margin-top: 0.25rem; min-height: 1.4rem; font-size: 1.1rem; }
 """
 
@@ -87,7 +87,7 @@ function stepbackCamera(root, data, setTriggerValue) {
       if (!c.iframe || e.source !== c.iframe.contentWindow || e.origin !== location.origin) return;
       const m = e.data;
       if (!m || m.stepback !== 'camera' || m.type !== 'result') return;
-      note.textContent = m.ok ? 'Camera: ' + m.seconds.toFixed(2) + ' s' : m.message;
+      note.textContent = '';  // the camera page shows its own result
       c.send('camera', { lapId: String(m.lapId), ok: !!m.ok, seconds: m.ok ? m.seconds : null, code: m.ok ? null : m.code });
     });
   }

@@ -300,7 +300,7 @@ def test_person_stopping_before_the_line_gets_the_message_and_no_camera_time(cam
     trial = _draft(server["db_url"], "CAM-2").trials[0]
     assert (trial.camera_seconds, trial.camera_note, trial.timing_source) == (None, "not-crossed-finish", "stopwatch")
     page.get_by_text("Walk 1: stopwatch").filter(has_text="camera: The finish line was not crossed").wait_for()
-    assert page.get_by_test_id("sw-cam-note").inner_text() == "Camera: the finish line was not crossed."
+    assert frame.get_by_test_id("cam-result").inner_text() == "Camera: the finish line was not crossed."
     # Screenshots for review, with the camera image itself hidden (the footage shows real people).
     frame.evaluate("() => { document.querySelector('.cam-video').style.visibility = 'hidden'; }")
     for size in ((1024, 768), (820, 1180)):
@@ -339,6 +339,14 @@ def test_empty_scene_says_no_person_and_gives_no_time(camera_browser, server):
     assert (result["ok"], result["code"]) == (False, "no-person"), result
     assert "seconds" not in result
     assert page.get_by_test_id("cam-result").inner_text() == "Camera: no person found in the walkway."
+    # The page's Content-Security-Policy refuses any connection but the app's own.
+    outcome = page.evaluate("""async () => {
+        const seen = [];
+        document.addEventListener('securitypolicyviolation', (e) => seen.push(e.effectiveDirective));
+        const r = await fetch('https://example.com/collect', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'refused');
+        await new Promise((ok) => setTimeout(ok, 200));
+        return [r, seen]; }""")
+    assert outcome == ["refused", ["connect-src"]], outcome
 
 
 @pytest.fixture(scope="module")
