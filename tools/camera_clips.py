@@ -8,8 +8,9 @@ All clips are 640x360 at 30 frames a second. Measured on the footage scaled to 6
 (``shared/media/README.md``: about 232 px a metre at 1768 px): 84 px a metre, the floor
 where the walker's feet are at y = 332 to 335.
 
-- ``reversed``: the footage played backwards, 1.5 s to 6.5 s (a real woman walking
-  backwards, left to right; a man on a box and a third person also in the scene).
+- ``reversed``: the footage played backwards, 1.5 s to 6.5 s, its first frame held for
+  1.5 s (a real woman walking backwards, left to right, from about 1.2 m before the start
+  tape; a man on a box and a third person also in the scene).
 - ``synthetic``: the woman cut out of the frame at 3.8 s (a rectangle) over an empty
   background of the same scene: she stands 1.5 s about 0.6 m before the start tape (a
   rolling start), then moves left to right at exactly 1 m/s (84 px/s) for 5 s. Any point
@@ -91,7 +92,8 @@ def make(name: str, tmp: Path) -> Path:
         return out
     y4m = ["-pix_fmt", "yuv420p", "-r", str(FPS), str(out)]
     if name == "reversed":
-        _run(["-i", str(FOOTAGE), "-vf", f"reverse,scale={WIDTH}:{HEIGHT},fps={FPS},trim=1.5:6.5,setpts=PTS-STARTPTS", *y4m])
+        _run(["-i", str(FOOTAGE), "-vf", f"reverse,scale={WIDTH}:{HEIGHT},fps={FPS},trim=1.5:6.5,setpts=PTS-STARTPTS,"
+              f"tpad=start_mode=clone:start_duration={HOLD_S}", *y4m])
         return out
     background, figure = _background(tmp), _figure(tmp)
     if name == "empty":
