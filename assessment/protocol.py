@@ -43,6 +43,7 @@ class TimingSource(str, enum.Enum):
 
     STOPWATCH = "stopwatch"  # the built-in stopwatch
     MANUAL = "manual"  # typed in from another stopwatch
+    CAMERA = "camera"  # the tablet's camera timing, chosen by the clinician over the stopwatch
 
 
 class Footwear(str, enum.Enum):

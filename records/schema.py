@@ -222,6 +222,11 @@ class TrialRow(Base):
     hands_on_assistance: Mapped[bool] = mapped_column(sa.Boolean)
     steps: Mapped[int | None] = mapped_column(sa.Integer)
     recorded_at: Mapped[datetime]
+    #: Camera timing beside the stopwatch (records/camera.py): the camera's time, or the
+    #: code of why it could not time the walk; the stopwatch time when the camera time is scored.
+    camera_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    camera_note: Mapped[str | None] = mapped_column(sa.String(32))
+    stopwatch_seconds: Mapped[float | None] = mapped_column(sa.Float)
 
 
 class SteadiRow(Base):

@@ -48,6 +48,7 @@ from .accounts import (
 )
 from .audit import list_audit
 from .backup import backup, restore
+from .camera import CAMERA_NOTES, choose_scored_time, record_camera_time
 from .db import Database
 from .falls import labelled_outcomes, list_falls, record_fall
 from .model_store import (
@@ -115,6 +116,7 @@ __all__ = [
     "open_drafts", "record_assessment", "record_report_printed", "record_fall", "record_steadi", "record_trial",
     "save_model_version", "start_assessment", "stop_assessment", "update_patient",
     "clinic_scope", "due_for_reassessment", "patient_summaries", "update_trial_observations",
+    "CAMERA_NOTES", "choose_scored_time", "record_camera_time",
     "CORRECTION_REASONS", "correct_trial_time", "discard_draft", "remove_trial", "resume_assessment",
     "KEEP_LOGO", "LOGO_MAX_BYTES", "ClinicSettingsView", "check_clinic_settings", "get_clinic_settings", "set_clinic_settings",
 ]

@@ -86,6 +86,9 @@ class TrialView:
     hands_on_assistance: bool
     steps: int | None
     recorded_at: datetime
+    camera_seconds: float | None = None
+    camera_note: str | None = None
+    stopwatch_seconds: float | None = None
 
     def as_raw(self) -> dict[str, Any]:
         """The trial as gatekeeper input (``assessment.gatekeeper.validate_trial``)."""
@@ -105,7 +108,7 @@ class TrialView:
         return cls(
             row.id, row.assessment_id, row.number, row.seconds, row.timing_source, row.start,
             row.valid, row.invalid_reason, row.loss_of_balance, row.hands_on_assistance,
-            row.steps, utc(row.recorded_at),
+            row.steps, utc(row.recorded_at), row.camera_seconds, row.camera_note, row.stopwatch_seconds,
         )
 
 

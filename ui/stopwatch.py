@@ -16,6 +16,8 @@ from typing import Any
 
 import streamlit as st
 
+from . import camera
+
 _HTML = """
 <div class="sw">
   <div class="sw-display" aria-live="polite" data-testid="sw-display">0.00 s</div>
@@ -28,6 +30,7 @@ _HTML = """
   <div class="sw-end-row">
     <button type="button" class="sw-end" data-testid="sw-end">End test…</button>
   </div>
+""" + camera.HTML + """
 </div>
 """
 
@@ -48,9 +51,9 @@ _CSS = """
 .sw-end-row { margin-top: 2.5rem; display: flex; justify-content: flex-end; }
 .sw-end { min-height: 3rem; min-width: 11rem; font-size: 1.2rem; font-weight: 600; border-radius: 0.75rem;
   border: 2px dashed #555; background: #fff; color: #222; cursor: pointer; touch-action: manipulation; }
-"""
+""" + camera.CSS
 
-_JS = """
+_JS = camera.JS + """
 export default function (component) {
   const { parentElement, setTriggerValue, data } = component;
   const root = parentElement.querySelector('.sw');
@@ -64,6 +67,7 @@ export default function (component) {
   // Keep the timer on the DOM node: a rerun re-invokes this function and
   // must not reset a walk that is being timed.
   const s = root.__sw || (root.__sw = { t0: null, raf: null, lap: 0 });
+  const cam = stepbackCamera(root, data, setTriggerValue);
   s.enabled = !(data && data.disabled);
   const fmt = (ms) => (Math.round(ms / 10) / 100).toFixed(2) + ' s';
   const tick = () => {
@@ -81,6 +85,7 @@ export default function (component) {
   start.onpointerdown = (e) => {
     if (!s.enabled || s.t0 !== null) return;
     s.t0 = e.timeStamp || performance.now();
+    cam.go(e);
     note.textContent = 'Timing…';
     paint();
     s.raf = requestAnimationFrame(tick);
@@ -95,7 +100,9 @@ export default function (component) {
     s.lap += 1;
     note.textContent = 'Saving ' + seconds.toFixed(2) + ' s…';
     paint();
-    setTriggerValue('lap', { seconds: seconds, id: s.lap + ':' + Math.round(performance.timeOrigin + performance.now()) });
+    const id = s.lap + ':' + Math.round(performance.timeOrigin + performance.now());
+    cam.stop(e, id);
+    setTriggerValue('lap', { seconds: seconds, id: id });
   };
   // "End test…" (a stop rule) keeps the time being measured: the walk is recorded, not discarded.
   end.onclick = () => {
@@ -106,12 +113,14 @@ export default function (component) {
       if (s.raf) cancelAnimationFrame(s.raf);
       display.textContent = seconds.toFixed(2) + ' s';
     }
+    cam.reset();
     s.lap += 1;
     note.textContent = 'Ending the test: confirm below.';
     paint();
     setTriggerValue('end', { seconds: seconds, id: s.lap + ':' + Math.round(performance.timeOrigin + performance.now()) });
   };
   reset.onclick = () => {
+    cam.reset();
     s.t0 = null;
     if (s.raf) cancelAnimationFrame(s.raf);
     display.textContent = '0.00 s';
@@ -126,7 +135,8 @@ export default function (component) {
 _stopwatch = st.components.v2.component("stepback_stopwatch", html=_HTML, css=_CSS, js=_JS)
 
 
-def stopwatch(*, key: str, disabled: bool = False, disabled_note: str = "", saved_note: str = "") -> dict[str, Any] | None:
+def stopwatch(*, key: str, disabled: bool = False, disabled_note: str = "", saved_note: str = "",
+              start: str = "standing") -> dict[str, Any] | None:
     """Mount the stopwatch; return the lap just stopped, once, or None.
 
     Parameters
@@ -137,6 +147,9 @@ def stopwatch(*, key: str, disabled: bool = False, disabled_note: str = "", save
         When True the Start button is disabled (e.g. all trials recorded).
     disabled_note, saved_note : str
         Plain text shown under the buttons (set as ``textContent``, never HTML).
+    start : str
+        The start convention (``standing`` or ``rolling``), for the optional camera timing;
+        its result is kept for :func:`ui.camera.save_pending`.
 
     Returns
     -------
@@ -147,10 +160,13 @@ def stopwatch(*, key: str, disabled: bool = False, disabled_note: str = "", save
     """
     result = _stopwatch(
         key=key,
-        data={"disabled": disabled, "disabled_note": disabled_note, "saved_note": saved_note},
+        data={"disabled": disabled, "disabled_note": disabled_note, "saved_note": saved_note,
+              "start": start, "camera_page": camera.CAMERA_PAGE, "camera_model": camera.MODEL},
         on_lap_change=lambda: None,
         on_end_change=lambda: None,
+        on_camera_change=lambda: None,
     )
+    camera.take(result)
     lap = getattr(result, "lap", None)
     if isinstance(lap, dict) and isinstance(lap.get("seconds"), (int, float)):
         return {"seconds": float(lap["seconds"]), "id": str(lap.get("id")), "end": False}

@@ -36,7 +36,7 @@ from assessment.protocol import (
 from assessment.steadi import stay_independent_items
 from records import services
 
-from . import flow
+from . import camera, flow
 from .common import RESULT_ID, md_escape, patient_header, select_patient, selected_patient, show_error, words
 from .resources import actor, database, fall_risk_model
 from .signin import fragment_run, fragment_tap
@@ -354,14 +354,15 @@ def _undo_end_offer(draft_id: int) -> None:
         st.rerun(scope="app")
 
 
-def _save_trial(draft_id: int, raw: dict) -> bool:
+def _save_trial(draft_id: int, raw: dict):
+    """Save a walk; return it (None after showing why it could not be saved)."""
     try:
         trial = services.record_trial(database(), draft_id, raw, actor=actor())
     except InputError as exc:
         show_error(exc)
-        return False
+        return None
     st.toast(f"Walk {trial.number} saved: {trial.seconds:.2f} s ({trial.timing_source})")
-    return True
+    return trial
 
 
 def _draft_view(*, leave_if_final: bool = False):
@@ -443,6 +444,7 @@ def _step_trials() -> None:
         key=f"stopwatch_{draft_id}", disabled=full,
         disabled_note=f"{MAX_TIMED_TRIALS} walks recorded." if full else "",
         saved_note=(f"Walk {n} saved: {view.trials[-1].seconds:.2f} s" if n else ""),
+        start=view.start,
     )
     if lap is not None and lap["id"] != st.session_state.get(LAST_LAP) and lap["end"]:
         st.session_state[LAST_LAP] = lap["id"]
@@ -450,8 +452,11 @@ def _step_trials() -> None:
         _rerun_part()
     if lap is not None and lap["id"] != st.session_state.get(LAST_LAP):
         st.session_state[LAST_LAP] = lap["id"]
-        if _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start}):
+        saved = _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start})
+        if saved:
+            camera.remember_lap(draft_id, lap["id"], saved.number)
             _rerun_part()
+    camera.save_pending(draft_id)
     # Below the stopwatch, so that Start and Stop are on a tablet's screen without scrolling.
     st.caption(START_TIMING[StartConvention(view.start)])
     st.caption("Record the time now; what happened on the walk (lost balance, hands-on help, not valid) "
@@ -476,6 +481,7 @@ def _step_trials() -> None:
               "Hands-on help": t.hands_on_assistance} for t in view.trials],
             hide_index=True, width="stretch",
         )
+    camera.camera_times(draft_id, view.trials)
     if n >= DEFAULT_TIMED_TRIALS or full:
         st.success(f"{n} timed walks saved.")
     c1, c2 = st.columns(2)

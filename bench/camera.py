@@ -1,0 +1,162 @@
+"""Benchmark: camera timing per pose model size (lite, full, heavy) in headless Chromium.
+
+For each model the camera page (``static/camera``) watches the synthetic walk
+(``tools/camera_clips.py``: a figure moved at exactly 1 m/s, 3 m between the tapes, true
+time 3.000 s) played as the fake camera, times ``--walks`` rolling-start walks and prints:
+frames per second the pose model processed, the ratio of that to the camera's own frame
+rate measured in the same run on a page without the model (the baseline: the most frames
+there are to process), and each walk's timing error (camera time - 3.000 s), or the
+camera's message when it could not time the walk; and, for the same frames, the error
+without the frame-rate rule (what that rule keeps out of the record on a slow machine).
+
+The page is served by a plain local HTTP server from a temporary copy of ``static/camera``
+(the heavy model, 30.7 MB, is not shipped: build it with ``tools/build_pose_task.py`` and
+pass it as ``--heavy-task FILE``; otherwise it is reported as not measured).
+Needs /usr/bin/chromium and ffmpeg. Target: lite at least 10 frames/s (timing to 0.1 s)
+and |error| <= 0.1 s.
+
+    python bench/camera.py [--walks 2] [--models lite,full,heavy] [--heavy-task FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools import camera_clips as clips  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+BASELINE_HTML = """<!doctype html><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; media-src 'self' mediastream: blob:">
+<video muted playsinline autoplay></video><script type="module" src="baseline.mjs"></script>"""
+BASELINE_JS = """const v = document.querySelector('video'); window.frames_seen = 0;
+v.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
+await v.play(); window.t0 = performance.now();
+const on = () => { window.frames_seen += 1; v.requestVideoFrameCallback(on); }; v.requestVideoFrameCallback(on);"""
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # noqa: D102 - no request log on the console
+        pass
+
+
+def _serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = functools.partial(_Quiet, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _poll(fn, timeout_s: float):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.03)
+    return None
+
+
+def _lead(page):
+    live = page.evaluate("() => window.stepbackCamera && window.stepbackCamera.live")
+    return live["lead"] if live and live["count"] == 1 else None
+
+
+def _walk(page) -> dict:
+    """One rolling-start walk: go while the figure stands before the start tape, stop once past the finish."""
+    before = _poll(lambda: (lambda v: v is not None and v <= -0.3 * clips.PX_PER_M)(_lead(page)), 30)
+    if not before:
+        return {"ok": False, "message": "the figure was never seen before the start tape"}
+    page.evaluate("() => window.stepbackCamera.go(performance.timeOrigin + performance.now(), 'rolling')")
+    length = clips.FINISH[0] - clips.START[0]
+    _poll(lambda: (lambda v: v is not None and v >= length + 0.3 * clips.PX_PER_M)(_lead(page)), 8)
+    result = page.evaluate("() => window.stepbackCamera.stop(performance.timeOrigin + performance.now(), 'bench')")
+    # The same frames without the frame-rate rule: the error that rule guards against.
+    result["unguarded"] = page.evaluate("""async () => { const s = window.stepbackCamera; const w = s.lastWalk;
+        const m = await import('./timing.mjs');
+        const frames = s.frames.filter((f) => f.t >= w.goT - 0.6 && f.t <= w.stopT + 1.0);
+        return m.timeWalk(frames, { lines: w.lines, mode: w.mode, goT: w.goT, maxGapS: Infinity }); }""")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--walks", type=int, default=2)
+    parser.add_argument("--models", default="lite,full,heavy")
+    parser.add_argument("--heavy-task", type=Path, default=None)
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists() or clips.ffmpeg() is None:
+        raise SystemExit("bench/camera.py needs /usr/bin/chromium and ffmpeg")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        clip = clips.make("synthetic", tmp / "clips")
+        site = tmp / "site"
+        shutil.copytree(ROOT / "static" / "camera", site)
+        (site / "baseline.html").write_text(BASELINE_HTML)
+        (site / "baseline.mjs").write_text(BASELINE_JS)
+        models = [m for m in args.models.split(",") if m]
+        if args.heavy_task is not None:
+            shutil.copy(args.heavy_task, site / "models" / "pose_landmarker_heavy.task")
+        server, url = _serve(site)
+        lines = json.dumps(json.dumps(clips.lines_fraction()))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                    f"--use-file-for-fake-video-capture={clip}"])
+                page = browser.new_page()
+                page.goto(url + "/baseline.html")
+                time.sleep(4)
+                n, ms = page.evaluate("() => [window.frames_seen, performance.now() - window.t0]")
+                camera_fps = n / (ms / 1000)
+                page.close()
+                print(f"baseline: the camera delivers {camera_fps:.1f} frames/s (no pose model)")
+                for model in models:
+                    if not (site / "models" / f"pose_landmarker_{model}.task").exists():
+                        print(f"{model}: not measured (no bundle: see --heavy-task)")
+                        continue
+                    page = browser.new_page()
+                    page.add_init_script(f"localStorage.setItem('stepback.camera.lines.v1', {lines});")
+                    page.goto(f"{url}/camera.html?model={model}")
+                    ready = _poll(lambda: page.evaluate(
+                        "() => window.stepbackCamera && (window.stepbackCamera.ready || window.stepbackCamera.error)"), 120)
+                    if not ready or page.evaluate("() => window.stepbackCamera.error"):
+                        print(f"{model}: the page did not start")
+                        page.close()
+                        continue
+                    p0, t0 = page.evaluate("() => window.stepbackCamera.processed"), time.monotonic()
+                    results = [_walk(page) for _ in range(args.walks)]
+                    fps = (page.evaluate("() => window.stepbackCamera.processed") - p0) / (time.monotonic() - t0)
+                    errors = [r["seconds"] - clips.TRUE_SECONDS for r in results if r.get("ok")]
+                    notes = [r.get("message") for r in results if not r.get("ok")]
+                    loose = [round(r["unguarded"]["seconds"] - clips.TRUE_SECONDS, 3) for r in results
+                             if r["unguarded"].get("ok")]
+                    worst = f"{max(abs(e) for e in errors):.3f} s" if errors else "n/a"
+                    mean = f"{statistics.fmean(errors):+.3f} s" if errors else "n/a"
+                    print(f"{model}: {fps:.1f} frames/s (ratio to the camera's {camera_fps:.1f}: {fps / camera_fps:.2f}); "
+                          f"timing error per walk {[round(e, 3) for e in errors]} (mean {mean}, worst {worst})"
+                          + (f"; not timed: {notes}" if notes else "")
+                          + f"; error without the frame-rate rule {loose}")
+                    page.close()
+                browser.close()
+        finally:
+            server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

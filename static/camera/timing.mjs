@@ -1,0 +1,244 @@
+// StepBack camera timing: pure functions, no DOM, no network (tested with node --test).
+//
+// Input: the pose frames seen between "go" and shortly after Stop, each
+//   { t: seconds (the frame's own capture timestamp), poses: [[{x, y, visibility}, ...33 landmarks]] }
+// in PIXELS of the video frame, and the two tape lines the clinician tapped on the
+// floor in the same image: { start: {x, y}, finish: {x, y} } (pixels).
+//
+// The crossing rule (also in README.md "Camera timing"):
+//   * The walkway runs from the start tape to the finish tape; 3 m apart
+//     (source: clinical-evidence.md §1, the 3-meter backward walk). Its scale
+//     (pixels per metre) is the tapes' horizontal distance / 3.
+//   * The patient is the one person whose feet (lowest foot landmark) are on the
+//     floor line through the two tapes (within WALKWAY_BAND_M) and between
+//     1.5 m before the start tape and 1 m past the finish tape. A person standing
+//     beside the walkway (nearer to or farther from the camera) has feet above or
+//     below that line and is ignored. A frame with more than one person in the
+//     walkway is not used; if it is one of the frames around a crossing, the walk
+//     is not timed ("more than one person in the walkway").
+//   * Two poses in the walkway whose feet are within SAME_PERSON_M of each other (mean foot
+//     position, along and across) are one person found twice by the model, not two people.
+//   * The leading foot point is the foot landmark (ankle, heel or toe, either
+//     foot, visibility >= MIN_VISIBILITY) furthest in the direction of travel
+//     (start tape towards finish tape).
+//   * A line is crossed at the first moment the leading foot point reaches the
+//     tape's x, linearly interpolated between the timestamps of the last frame
+//     before and the first frame at or past the line.
+//   * Rolling start: time = finish crossing - start crossing.
+//     Standing start: time = finish crossing - first movement of the feet after
+//     "go"; first movement is the moment any foot landmark has moved
+//     MOVE_THRESHOLD_M along the walkway from where it stood at "go" (interpolated
+//     between frames in the same way).
+//   * The two frames either side of each event must be at most MAX_GAP_S apart
+//     (at least 10 frames a second), else the walk is not timed ("frame rate too
+//     low to time to 0.1 s").
+
+export const WALK_M = 3.0;
+export const WALKWAY_BAND_M = 0.35;
+export const BEFORE_START_M = 1.5;
+export const AFTER_FINISH_M = 1.0;
+export const MIN_VISIBILITY = 0.5;
+export const MOVE_THRESHOLD_M = 0.05;
+export const MAX_GAP_S = 0.1;
+export const SAME_PERSON_M = 0.3;
+// BlazePose landmark indices: ankles 27/28, heels 29/30, toes (foot index) 31/32.
+export const FOOT_LANDMARKS = [27, 28, 29, 30, 31, 32];
+
+export const MESSAGES = {
+  'no-lines': 'Tap the start and the finish tape on the camera image first.',
+  'no-person': 'Camera: no person found in the walkway.',
+  'more-than-one': 'Camera: more than one person in the walkway; the camera cannot tell who the patient is.',
+  'not-crossed-start': 'Camera: the start line was not crossed.',
+  'not-crossed-finish': 'Camera: the finish line was not crossed.',
+  'no-movement': 'Camera: no movement of the feet was seen after Start.',
+  'low-fps': 'Camera: the frame rate is too low to time to 0.1 s.',
+};
+
+/**
+ * The walkway geometry from the two tapped tape points (pixels).
+ * @returns {{dir:number, pxPerM:number, start:{x:number,y:number}, finish:{x:number,y:number}}|null}
+ */
+export function geometry(lines) {
+  if (!lines || !lines.start || !lines.finish) return null;
+  const dx = lines.finish.x - lines.start.x;
+  if (!Number.isFinite(dx) || Math.abs(dx) < 1) return null;
+  return { dir: Math.sign(dx), pxPerM: Math.abs(dx) / WALK_M, start: lines.start, finish: lines.finish };
+}
+
+/** Distance along the walkway from the start tape, in pixels (positive towards the finish). */
+function along(geo, x) {
+  return geo.dir * (x - geo.start.x);
+}
+
+/** The floor line's y at image x (through the two tapes). */
+function floorY(geo, x) {
+  const { start, finish } = geo;
+  return start.y + ((x - start.x) * (finish.y - start.y)) / (finish.x - start.x);
+}
+
+/** Visible foot landmarks of one pose, as {i, x, y}. */
+export function footPoints(pose) {
+  const out = [];
+  for (const i of FOOT_LANDMARKS) {
+    const p = pose && pose[i];
+    if (p && Number.isFinite(p.x) && Number.isFinite(p.y) && (p.visibility === undefined || p.visibility >= MIN_VISIBILITY)) {
+      out.push({ i, x: p.x, y: p.y });
+    }
+  }
+  return out;
+}
+
+/** True when the pose's feet are on the walkway (see the rule above). */
+export function inWalkway(geo, pose) {
+  const feet = footPoints(pose);
+  if (feet.length === 0) return false;
+  const lowest = feet.reduce((a, b) => (b.y > a.y ? b : a));
+  const band = WALKWAY_BAND_M * geo.pxPerM;
+  if (Math.abs(lowest.y - floorY(geo, lowest.x)) > band) return false;
+  const s = along(geo, lowest.x);
+  const length = WALK_M * geo.pxPerM;
+  return s >= -BEFORE_START_M * geo.pxPerM && s <= length + AFTER_FINISH_M * geo.pxPerM;
+}
+
+/**
+ * Follow the patient through the frames.
+ * @returns {Array<{t:number, lead:number|null, feet:Array, count:number}>} one entry per frame:
+ *   ``count`` people in the walkway; ``lead`` the leading foot point's distance from the
+ *   start tape (pixels) when exactly one; ``feet`` that person's foot points.
+ */
+export function track(geo, frames) {
+  return frames.map((f) => {
+    const inside = distinctPeople(geo, (f.poses || []).filter((p) => inWalkway(geo, p)));
+    if (inside.length !== 1) return { t: f.t, lead: null, feet: [], count: inside.length };
+    const feet = footPoints(inside[0]);
+    const lead = Math.max(...feet.map((p) => along(geo, p.x)));
+    return { t: f.t, lead, feet, count: 1 };
+  });
+}
+
+/** The poses of distinct people: a pose whose mean foot point is within SAME_PERSON_M of an
+ * earlier one's (the model found the same person twice) is left out. */
+export function distinctPeople(geo, poses) {
+  const near = SAME_PERSON_M * geo.pxPerM;
+  const kept = [];
+  const centres = [];
+  for (const pose of poses) {
+    const feet = footPoints(pose);
+    const c = { x: feet.reduce((a, p) => a + p.x, 0) / feet.length, y: feet.reduce((a, p) => a + p.y, 0) / feet.length };
+    if (centres.some((o) => Math.abs(o.x - c.x) <= near && Math.abs(o.y - c.y) <= near)) continue;
+    centres.push(c);
+    kept.push(pose);
+  }
+  return kept;
+}
+
+/** Median interval between frames, seconds (Infinity with fewer than two frames). */
+export function medianInterval(frames) {
+  const gaps = [];
+  for (let k = 1; k < frames.length; k += 1) gaps.push(frames[k].t - frames[k - 1].t);
+  if (gaps.length === 0) return Infinity;
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)];
+}
+
+/**
+ * First time a per-frame value reaches ``level`` (from below), interpolated between frames.
+ * Frames whose value is null are skipped; a skipped frame with more than one person in
+ * the walkway (``blocked``) between the bracketing frames makes the crossing unusable.
+ * @returns {{t:number, gap:number, blocked:boolean, seen:boolean}|null} ``seen`` is false
+ *   when the first usable frame is already at or past ``level`` (the crossing itself was
+ *   not seen); null when the level is never reached.
+ */
+export function firstReach(series, level, fromT) {
+  let prev = null;
+  let blocked = false;
+  for (const e of series) {
+    if (e.t < fromT) continue;
+    if (e.value === null) {
+      blocked = blocked || !!e.blocked;
+      continue;
+    }
+    if (e.value >= level) {
+      if (!prev) return { t: e.t, gap: 0, blocked, seen: false };
+      const frac = (level - prev.value) / (e.value - prev.value);
+      return { t: prev.t + frac * (e.t - prev.t), gap: e.t - prev.t, blocked, seen: true };
+    }
+    prev = e;
+    blocked = false;
+  }
+  return null;
+}
+
+function fail(code, extra = {}) {
+  return { ok: false, code, message: MESSAGES[code], ...extra };
+}
+
+/**
+ * Time one walk from pose frames.
+ * @param {Array} frames pose frames (see the top of this file), in time order.
+ * @param {{lines:object, mode:'rolling'|'standing', goT?:number, maxGapS?:number}} opts
+ *   ``goT``: the Start tap, same clock as the frames (needed for a standing start;
+ *   for a rolling start only frames from ``goT`` on are used when it is given).
+ *   ``maxGapS``: MAX_GAP_S unless given (bench/camera.py passes Infinity to see the error
+ *   the frame-rate rule would have prevented).
+ * @returns {{ok:true, seconds:number, startT:number, finishT:number, fps:number, frames:number}
+ *          | {ok:false, code:string, message:string}}
+ */
+export function timeWalk(frames, opts) {
+  const geo = geometry(opts && opts.lines);
+  if (!geo) return fail('no-lines');
+  const goT = Number.isFinite(opts.goT) ? opts.goT : -Infinity;
+  const tracked = track(geo, frames);
+  const used = tracked.filter((e) => e.t >= goT);
+  const fps = used.length > 1 ? (used.length - 1) / (used[used.length - 1].t - used[0].t) : 0;
+  const base = { fps: Math.round(fps * 10) / 10, frames: used.length };
+  if (!used.some((e) => e.count === 1)) {
+    return used.some((e) => e.count > 1) ? fail('more-than-one', base) : fail('no-person', base);
+  }
+  const length = WALK_M * geo.pxPerM;
+  const leadSeries = tracked.map((e) => ({ t: e.t, value: e.lead, blocked: e.count > 1 }));
+  let startEvent;
+  if (opts.mode === 'standing') {
+    startEvent = firstMovement(geo, tracked, goT);
+    if (!startEvent) return fail('no-movement', base);
+  } else {
+    startEvent = firstReach(leadSeries, 0, goT);
+    if (startEvent && startEvent.blocked) return fail('more-than-one', base);
+    if (!startEvent || !startEvent.seen) return fail('not-crossed-start', base);
+  }
+  const finishEvent = firstReach(leadSeries, length, startEvent.t);
+  if (finishEvent && finishEvent.blocked) return fail('more-than-one', base);
+  if (!finishEvent || !finishEvent.seen) return fail('not-crossed-finish', base);
+  if (startEvent.blocked) return fail('more-than-one', base);
+  const maxGap = typeof opts.maxGapS === 'number' ? opts.maxGapS : MAX_GAP_S;
+  if (startEvent.gap > maxGap || finishEvent.gap > maxGap) return fail('low-fps', base);
+  const seconds = finishEvent.t - startEvent.t;
+  return { ok: true, seconds: Math.round(seconds * 100) / 100, startT: startEvent.t, finishT: finishEvent.t, ...base };
+}
+
+/**
+ * Standing start: the moment any foot landmark has moved MOVE_THRESHOLD_M along the
+ * walkway from its position at "go" (mean of the tracked frames in the 0.5 s up to go,
+ * or the first tracked frame after go when there is none).
+ * @returns {{t:number, gap:number, blocked:boolean}|null}
+ */
+export function firstMovement(geo, tracked, goT) {
+  if (!Number.isFinite(goT)) return null;
+  let ref = tracked.filter((e) => e.count === 1 && e.t <= goT && e.t >= goT - 0.5);
+  if (ref.length === 0) {
+    const first = tracked.find((e) => e.count === 1 && e.t >= goT);
+    ref = first ? [first] : [];
+  }
+  if (ref.length === 0) return null;
+  const home = {};
+  for (const i of FOOT_LANDMARKS) {
+    const xs = ref.flatMap((e) => e.feet.filter((p) => p.i === i).map((p) => p.x));
+    if (xs.length) home[i] = xs.reduce((a, b) => a + b, 0) / xs.length;
+  }
+  const series = tracked.map((e) => {
+    if (e.count !== 1) return { t: e.t, value: null, blocked: e.count > 1 };
+    const moved = e.feet.filter((p) => p.i in home).map((p) => Math.abs(p.x - home[p.i]));
+    return { t: e.t, value: moved.length ? Math.max(...moved) : null, blocked: false };
+  });
+  return firstReach(series, MOVE_THRESHOLD_M * geo.pxPerM, goT);
+}

@@ -1,0 +1,112 @@
+// node --test: the camera timing rule (static/camera/timing.mjs) on made-up pose frames
+// with a known timeline. Run by tests/camera/test_camera_timing.py so pytest (CI) runs it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { timeWalk, inWalkway, geometry, MOVE_THRESHOLD_M } from '../../static/camera/timing.mjs';
+
+// Tapes 300 px apart (100 px a metre) on a floor at y = 400; walking right to left.
+const LINES = { start: { x: 500, y: 400 }, finish: { x: 200, y: 400 } };
+
+/** A 33-landmark pose with both feet around ``x`` (toes pointing in the direction of travel). */
+function pose(x, floor = 400, spread = 20) {
+  const p = Array.from({ length: 33 }, () => ({ x, y: floor - 150, visibility: 0.9 }));
+  // left foot leads by ``spread`` px towards smaller x (the direction of travel here)
+  p[27] = { x: x - spread, y: floor - 8, visibility: 0.9 };
+  p[29] = { x: x - spread + 4, y: floor - 2, visibility: 0.9 };
+  p[31] = { x: x - spread - 10, y: floor, visibility: 0.9 };
+  p[28] = { x, y: floor - 8, visibility: 0.9 };
+  p[30] = { x: x + 4, y: floor - 2, visibility: 0.9 };
+  p[32] = { x: x - 10, y: floor, visibility: 0.9 };
+  return p;
+}
+
+/** Frames at ``fps`` of one walker: still at ``x0`` until ``t0``, then ``v`` px/s towards the finish. */
+function walk({ fps = 30, x0 = 600, t0 = 0, v = 100, until = 6, extra = () => [] } = {}) {
+  const frames = [];
+  for (let k = 0; k * (1 / fps) <= until; k += 1) {
+    const t = 10 + k / fps; // the clock does not start at zero
+    const x = t - 10 < t0 ? x0 : x0 - v * (t - 10 - t0);
+    frames.push({ t, poses: [pose(x), ...extra(t, x)] });
+  }
+  return frames;
+}
+
+test('rolling start: 3 m at 1 m/s is 3.00 s, interpolated between frames', () => {
+  // leading point (toe) is at x - 30; it reaches the start tape (500) when x = 530.
+  const r = timeWalk(walk({ fps: 12 }), { lines: LINES, mode: 'rolling' });
+  assert.equal(r.ok, true, r.message);
+  assert.ok(Math.abs(r.seconds - 3.0) < 0.011, String(r.seconds));
+  assert.ok(Math.abs(r.startT - (10 + 0.7)) < 1e-6, String(r.startT));
+});
+
+test('standing start: from the first movement of the feet to the finish crossing', () => {
+  // Still at x0 = 520 (toe at 490, past the start tape) until 1.0 s; then 1 m/s.
+  const frames = walk({ fps: 30, x0: 520, t0: 1.0, v: 100 });
+  const r = timeWalk(frames, { lines: LINES, mode: 'standing', goT: 10.5 });
+  assert.equal(r.ok, true, r.message);
+  // movement is seen after MOVE_THRESHOLD_M (5 px here, 0.05 s at 1 m/s); finish when toe at 200: x = 230, 2.9 s after onset.
+  const truth = 2.9 - MOVE_THRESHOLD_M;
+  assert.ok(Math.abs(r.seconds - truth) < 0.011, `${r.seconds} vs ${truth}`);
+});
+
+test('standing start with no movement after go: no time', () => {
+  const frames = walk({ fps: 30, x0: 520, t0: 99 });
+  const r = timeWalk(frames, { lines: LINES, mode: 'standing', goT: 10.5 });
+  assert.deepEqual([r.ok, r.code], [false, 'no-movement']);
+});
+
+test('empty scene: person not found', () => {
+  const frames = walk().map((f) => ({ t: f.t, poses: [] }));
+  const r = timeWalk(frames, { lines: LINES, mode: 'rolling' });
+  assert.deepEqual([r.ok, r.code], [false, 'no-person']);
+  assert.match(r.message, /no person/);
+});
+
+test('stopping before the finish line: line not crossed', () => {
+  const frames = walk({ until: 6 }).map((f) => {
+    const x = Math.max(f.poses[0][28].x, 300); // stops 1 m short of the finish
+    return { t: f.t, poses: [pose(x)] };
+  });
+  const r = timeWalk(frames, { lines: LINES, mode: 'rolling' });
+  assert.deepEqual([r.ok, r.code], [false, 'not-crossed-finish']);
+});
+
+test('a guard walking beside the walkway (feet off the floor line) is ignored', () => {
+  const guard = (t, x) => [pose(x - 40, 470)]; // 0.7 m nearer the camera, ahead of the patient
+  const r = timeWalk(walk({ extra: guard }), { lines: LINES, mode: 'rolling' });
+  assert.equal(r.ok, true, r.message);
+  assert.ok(Math.abs(r.seconds - 3.0) < 0.011);
+  const geo = geometry(LINES);
+  assert.equal(inWalkway(geo, pose(400, 470)), false);
+  assert.equal(inWalkway(geo, pose(400, 400)), true);
+  assert.equal(inWalkway(geo, pose(900, 400)), false); // 4 m before the start tape
+});
+
+test('two people in the walkway at a crossing: not timed', () => {
+  const other = (t, x) => [pose(x + 60, 405)];
+  const r = timeWalk(walk({ extra: other }), { lines: LINES, mode: 'rolling' });
+  assert.deepEqual([r.ok, r.code], [false, 'more-than-one']);
+});
+
+test('frame rate below 10 a second: too low to time to 0.1 s', () => {
+  const r = timeWalk(walk({ fps: 8 }), { lines: LINES, mode: 'rolling' });
+  assert.deepEqual([r.ok, r.code], [false, 'low-fps']);
+  assert.equal(r.fps, 8);
+});
+
+test('invisible feet do not count: a low-visibility pose is not a person', () => {
+  const frames = walk().map((f) => ({ t: f.t, poses: [f.poses[0].map((p) => ({ ...p, visibility: 0.1 }))] }));
+  assert.equal(timeWalk(frames, { lines: LINES, mode: 'rolling' }).code, 'no-person');
+});
+
+test('no tapped lines: asks for them', () => {
+  assert.equal(timeWalk(walk(), { lines: null, mode: 'rolling' }).code, 'no-lines');
+  assert.equal(timeWalk(walk(), { lines: { start: { x: 5, y: 1 }, finish: { x: 5.5, y: 1 } }, mode: 'rolling' }).code, 'no-lines');
+});
+
+test('the same person found twice by the model is one person', () => {
+  const twice = (t, x) => [pose(x + 6, 402)]; // 6 px (6 cm) away: a duplicate detection
+  const r = timeWalk(walk({ extra: twice }), { lines: LINES, mode: 'rolling' });
+  assert.equal(r.ok, true, r.message);
+  assert.ok(Math.abs(r.seconds - 3.0) < 0.011);
+});

@@ -1,0 +1,376 @@
+"""Camera timing end to end (issue 16): the real app (``streamlit run app.py``) serves the
+camera page and its offline pose model; headless Chromium plays a clip as its camera
+(``--use-file-for-fake-video-capture``). Clips are made at test time with ffmpeg from
+``shared/media/walk-side-view.mp4`` (tools/camera_clips.py) in a temporary directory.
+
+- the synthetic walk (a figure moved at exactly 1 m/s): through the wizard, the camera
+  time saved beside the stopwatch time is within 0.1 s of the true 3.00 s, and the
+  clinician can score it instead (audited);
+- the person stopping before the finish line: through the wizard, the message is shown
+  and no camera time is saved;
+- the real footage reversed (a woman walking backwards, two other people in the scene):
+  both crossings found, and the person tracked is the one on the walkway;
+- the empty scene: "no person found", no time.
+
+Every request Chromium makes goes to the app (127.0.0.1): the pose model sends nothing out.
+No screenshot shows a person: the camera image is hidden before screenshots are taken.
+On a machine too busy to run the pose model 10 times a second the camera says "frame rate
+too low" and the two timing checks are skipped with the measured figure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from records import services
+from records.db import open_database
+from tools import camera_clips as clips
+
+from conftest import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, _require_browser, radio, sign_in, start_app,
+                      stop_app, wait_idle)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+#: Acceptance (issue 16): the synthetic walk's camera time within this of the truth, seconds.
+TRUTH_TOLERANCE_S = 0.1
+CAMERA_PAGE = "/app/static/camera/camera.html"
+
+
+def _need_tools() -> None:
+    _require_browser()
+    missing = [what for what, ok in (("ffmpeg", clips.ffmpeg()), ("the test footage", clips.FOOTAGE.exists())) if not ok]
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{' and '.join(missing)} missing and CI=true: the camera e2e must run in CI")
+        pytest.skip(f"{' and '.join(missing)} missing")
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory):
+    _need_tools()
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _need_tools()
+    tmp = tmp_path_factory.mktemp("camera-app")
+    db_url = f"sqlite:///{tmp / 'e2e.sqlite3'}"
+    proc, url, log = start_app(db_url, tmp / "server.log")
+    try:
+        yield {"url": url, "db_url": db_url}
+    finally:
+        stop_app(proc, log)
+
+
+@pytest.fixture
+def camera_browser(server, clip_dir):
+    """``open(clip_name, viewport=...)`` -> a page in a Chromium whose camera plays the clip;
+    every request URL any page makes is appended to ``requests``."""
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browsers = []
+
+        def open_page(name: str, viewport=(1024, 768)):
+            clip = clips.make(name, clip_dir)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                *BROWSER_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={clip}"])
+            browsers.append(browser)
+            context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+            context.on("request", lambda r: requests.append(r.url))
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            return page
+
+        yield open_page, requests
+        for b in browsers:
+            b.close()
+    hosts = {urlparse(u).hostname for u in requests if not u.startswith(("data:", "blob:"))}
+    assert hosts <= {"127.0.0.1"}, hosts
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _poll(fn, timeout_s: float, what: str, every_s: float = 0.03):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(every_s)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _camera(frame) -> dict:
+    """The camera page's state that the tests read (coordinates and times only)."""
+    return frame.evaluate("""() => { const s = window.stepbackCamera; if (!s) return null;
+        return {ready: s.ready, error: s.error, live: s.live || null, results: s.results, processed: s.processed,
+                clock: s.captureClock, lines: s.lines}; }""")
+
+
+def _wait_ready(frame) -> None:
+    state = _poll(lambda: (lambda s: s if s and (s["ready"] or s["error"]) else None)(_camera(frame)), 90, "the camera")
+    assert state["error"] is None, state["error"]
+
+
+def _tap_tapes(frame) -> None:
+    """Tap the start and the finish tape on the live image, as a clinician does."""
+    canvas = frame.get_by_test_id("cam-overlay")
+    for which, (x, y) in (("start", clips.START), ("finish", clips.FINISH)):
+        frame.get_by_test_id(f"cam-set-{which}").click()
+        box = canvas.bounding_box()
+        canvas.click(position={"x": x / clips.WIDTH * box["width"], "y": y / clips.HEIGHT * box["height"]})
+    lines = _camera(frame)["lines"]
+    for which, (x, y) in (("start", clips.START), ("finish", clips.FINISH)):
+        assert abs(lines[which]["x"] * clips.WIDTH - x) < 3 and abs(lines[which]["y"] * clips.HEIGHT - y) < 3, lines
+
+
+def _lead(frame):
+    live = _camera(frame)["live"]
+    return live["lead"] if live and live["count"] == 1 else None
+
+
+def _before_start(frame) -> bool:
+    """The walker is in the walkway, 0.4-1.5 m before the start tape (time to tap Start)."""
+    lead = _lead(frame)
+    return lead is not None and -1.5 * clips.PX_PER_M <= lead <= -0.4 * clips.PX_PER_M
+
+
+def _past_finish(frame) -> bool:
+    lead = _lead(frame)
+    return lead is not None and lead >= (clips.FINISH[0] - clips.START[0]) + 0.25 * clips.PX_PER_M
+
+
+def _open_camera_page(open_page, url: str, clip: str):
+    page = open_page(clip)
+    page.add_init_script(f"localStorage.setItem('stepback.camera.lines.v1', {json.dumps(json.dumps(clips.lines_fraction()))});")
+    page.goto(url + CAMERA_PAGE + "?model=lite")
+    _wait_ready(page.main_frame)
+    return page
+
+
+def _time_on_page(page, start_when, stop_when, stop_after_s: float) -> dict:
+    """Go when ``start_when`` holds; Stop when ``stop_when`` holds or after ``stop_after_s``; the result."""
+    frame = page.main_frame
+    _poll(lambda: start_when(frame), 30, "the moment to tap Start")
+    frame.evaluate("() => window.stepbackCamera.go(performance.timeOrigin + performance.now(), 'rolling')")
+    deadline = time.monotonic() + stop_after_s
+    while time.monotonic() < deadline and not stop_when(frame):
+        time.sleep(0.03)
+    return frame.evaluate("() => window.stepbackCamera.stop(performance.timeOrigin + performance.now(), 'e2e')")
+
+
+def _wizard_to_timed_walks(page, url: str, mrn: str) -> None:
+    """Sign in, add a patient, begin an assessment with a ROLLING start, reach the stopwatch."""
+    from assessment.protocol import SETUP_CHECKLIST
+
+    from conftest import CLINICIAN, choose
+
+    sign_in(page, url, CLINICIAN)
+    wait_idle(page)
+    if not page.get_by_label("MRN", exact=True).is_visible():  # folded away once there are patients
+        page.get_by_text("Add a patient").click()
+    page.get_by_label("MRN", exact=True).fill(mrn)
+    page.get_by_label("Given name").fill("Cam")
+    page.get_by_label("Family name").fill("Era")
+    page.get_by_role("spinbutton", name="year, Birth date").click()
+    page.keyboard.type("19460517")
+    choose(page, "Sex", "female")
+    page.get_by_role("button", name="Add patient").click()
+    page.get_by_text(f"(MRN {mrn}).").wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="New assessment").click()
+    page.get_by_role("button", name="Begin a new assessment").click()
+    page.get_by_text("Safety screen").first.wait_for()
+    for q in ("Can the patient stand up and walk without hands-on help?",
+              "Does the patient understand the test and agree to do it?",
+              "Is the patient free of pain and dizziness right now?"):
+        radio(page, q, "Yes")
+    for q in ("Balance disorder or vertigo?", "Neurological condition (Parkinson's, stroke, MS, other)?",
+              "Acute joint injury or joint pain?", "A fall with injury in the past 3 months?",
+              "Uses a walking aid?", "Has a treadmill with handrails at home?"):
+        radio(page, q, "No")
+    radio(page, "Falls in the past 12 months", "None")
+    radio(page, "Start convention", "rolling start")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Set-up checklist").wait_for()
+    for item in SETUP_CHECKLIST:
+        page.get_by_text(item.text, exact=True).click()
+        wait_idle(page)
+    page.get_by_role("button", name="All done — continue").click()
+    page.get_by_role("button", name="I have read the script").click()
+    radio(page, "Practice walk", "Done")
+    wait_idle(page)
+    page.get_by_role("button", name="Start the timed walks").click()
+    page.get_by_text("Timed walk 1 of 2").wait_for()
+    wait_idle(page)
+
+
+def _camera_on(page):
+    """Turn the camera view on in the stopwatch; return the camera iframe, ready."""
+    page.locator(".sw-camera[data-ready='true']").wait_for()  # the component's script has run
+    find = lambda: next((f for f in page.frames if CAMERA_PAGE in f.url), None)  # noqa: E731
+    page.get_by_test_id("sw-cam-on").check()
+    try:
+        frame = _poll(find, 15, "the camera iframe")
+    except AssertionError:  # ticked while a rerun replaced the component: tick again
+        page.get_by_test_id("sw-cam-on").set_checked(False)
+        page.get_by_test_id("sw-cam-on").set_checked(True)
+        frame = _poll(find, 30, "the camera iframe")
+    _wait_ready(frame)
+    assert "no video or image leaves it" in frame.get_by_test_id("cam-privacy").inner_text()
+    return frame
+
+
+def _walk_in_wizard(page, frame, start_when, stop_when, stop_after_s: float) -> None:
+    # Taps go straight to the button's place (no actionability checks: they take a second
+    # on a busy machine, and the walker does not wait).
+    page.get_by_role("button", name="Start", exact=True).scroll_into_view_if_needed()
+    start = page.get_by_role("button", name="Start", exact=True).bounding_box()
+    stop = page.get_by_role("button", name="Stop", exact=True).bounding_box()
+    _poll(lambda: start_when(frame), 30, "the moment to tap Start")
+    page.mouse.click(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    deadline = time.monotonic() + stop_after_s
+    while time.monotonic() < deadline and not stop_when(frame):
+        time.sleep(0.03)
+    page.mouse.click(stop["x"] + stop["width"] / 2, stop["y"] + stop["height"] / 2)
+
+
+def _skip_if_too_slow(result: dict) -> None:
+    """On a machine too busy to run the pose model 10 times a second the camera rightly says so
+    ("frame rate too low to time to 0.1 s"); the timing itself cannot be checked there."""
+    if not result.get("ok") and result.get("code") == "low-fps":
+        pytest.skip(f"this machine ran the pose model at {result.get('fps')} frames/s; timing to 0.1 s needs 10")
+
+
+def _draft(db_url: str, mrn: str):
+    db = open_database(db_url)
+    try:
+        drafts = services.open_drafts(db, mrn)
+        return drafts[0] if drafts else None
+    finally:
+        db.dispose()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_the_stopwatch(camera_browser, server, accounts_db):
+    open_page, requests = camera_browser
+    page = open_page("synthetic")
+    _wizard_to_timed_walks(page, server["url"], "CAM-1")
+    frame = _camera_on(page)
+    _tap_tapes(frame)
+    _walk_in_wizard(page, frame, _before_start, _past_finish, 6.0)
+    page.get_by_text("Walk 1 saved").first.wait_for()
+    page.get_by_text("Camera beside the stopwatch").wait_for()
+    wait_idle(page)
+    _skip_if_too_slow(_camera(frame)["results"][-1])
+    trial = _draft(server["db_url"], "CAM-1").trials[0]
+    assert trial.timing_source == "stopwatch" and trial.camera_note is None
+    assert abs(trial.camera_seconds - clips.TRUE_SECONDS) <= TRUTH_TOLERANCE_S, trial.camera_seconds
+    page.get_by_text(f"camera {trial.camera_seconds:.2f} s").wait_for()
+    page.get_by_role("button", name="Score the camera time").click()
+    page.get_by_text("scored: camera").wait_for()
+    trial = _draft(server["db_url"], "CAM-1").trials[0]
+    assert (trial.timing_source, trial.seconds) == ("camera", trial.camera_seconds)
+    assert trial.stopwatch_seconds is not None
+    assert any("camera.html" in u for u in requests) and any(u.endswith(".task") for u in requests)
+
+
+def test_person_stopping_before_the_line_gets_the_message_and_no_camera_time(camera_browser, server, accounts_db):
+    open_page, _ = camera_browser
+    page = open_page("stop_short")
+    _wizard_to_timed_walks(page, server["url"], "CAM-2")
+    frame = _camera_on(page)
+    _tap_tapes(frame)
+    _walk_in_wizard(page, frame, _before_start, lambda f: False, 4.5)
+    page.get_by_text("Walk 1 saved").first.wait_for()
+    page.get_by_text("Camera beside the stopwatch").wait_for()
+    trial = _draft(server["db_url"], "CAM-2").trials[0]
+    assert (trial.camera_seconds, trial.camera_note, trial.timing_source) == (None, "not-crossed-finish", "stopwatch")
+    page.get_by_text("Walk 1: stopwatch").filter(has_text="camera: The finish line was not crossed").wait_for()
+    assert frame.get_by_test_id("cam-result").inner_text() == "Camera: the finish line was not crossed."
+    # Screenshots for review, with the camera image itself hidden (the footage shows real people).
+    frame.evaluate("() => { document.querySelector('.cam-video').style.visibility = 'hidden'; }")
+    for size in ((1024, 768), (820, 1180)):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        page.get_by_test_id("sw-cam-frame").scroll_into_view_if_needed()
+        _shot(page, f"camera-stopwatch-{size[0]}x{size[1]}")
+
+
+def test_reversed_real_walk_crossings_found_and_the_walker_is_tracked(camera_browser, server):
+    open_page, _ = camera_browser
+    page = _open_camera_page(open_page, server["url"], "reversed")
+    seen_feet_y: list[float] = []
+
+    def before(frame):
+        """Nobody on the walkway yet (the clip's first 1.5 s, a held frame in which the model
+        finds nobody) or the walker still before the start tape."""
+        live = _camera(frame)["live"]
+        if live and live["count"] == 1:
+            seen_feet_y.append(live["feetY"])
+        return live is not None and (live["count"] == 0 or _before_start(frame))
+
+    def past(frame):
+        live = _camera(frame)["live"]
+        if live and live["count"] == 1:
+            seen_feet_y.append(live["feetY"])
+        return _past_finish(frame)
+
+    result = _time_on_page(page, before, past, 12.0)
+    _skip_if_too_slow(result)
+    assert result["ok"], result
+    # README: she walks at about 1.28 m/s, so 3 m take about 2.3 s; the camera's time is hers.
+    assert 1.9 <= result["seconds"] <= 2.9, result
+    # the one person on the walkway is her (feet on the floor line), not the man on the box
+    assert seen_feet_y and all(abs(y - clips.START[1]) <= 0.35 * clips.PX_PER_M for y in seen_feet_y), seen_feet_y
+    frames = page.main_frame.evaluate(
+        "() => window.stepbackCamera.frames.map(f => f.poses.map(p => Math.max(...[27,28,29,30,31,32].map(i => p[i].y))))")
+    assert any(y < 250 for poses in frames for y in poses), "the other people in the scene were never detected"
+
+
+def test_empty_scene_says_no_person_and_gives_no_time(camera_browser, server):
+    open_page, _ = camera_browser
+    page = _open_camera_page(open_page, server["url"], "empty")
+    result = _time_on_page(page, lambda f: True, lambda f: False, 2.0)
+    assert (result["ok"], result["code"]) == (False, "no-person"), result
+    assert "seconds" not in result
+    assert page.get_by_test_id("cam-result").inner_text() == "Camera: no person found in the walkway."
+    # The page's Content-Security-Policy refuses any connection but the app's own.
+    outcome = page.evaluate("""async () => {
+        const seen = [];
+        document.addEventListener('securitypolicyviolation', (e) => seen.push(e.effectiveDirective));
+        const r = await fetch('https://example.com/collect', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'refused');
+        await new Promise((ok) => setTimeout(ok, 200));
+        return [r, seen]; }""")
+    assert outcome == ["refused", ["connect-src"]], outcome
+
+
+@pytest.fixture(scope="module")
+def accounts_db(server):
+    """The clinician account in the module's app database."""
+    from conftest import CLINICIAN, PASSWORD
+
+    db = open_database(server["db_url"])
+    try:
+        services.add_user(db, username="boss", password=PASSWORD, role="admin", display_name="Bo Boss", actor="system")
+        services.add_user(db, username=CLINICIAN, password=PASSWORD, display_name="Jo Doe", actor="boss")
+    finally:
+        db.dispose()
