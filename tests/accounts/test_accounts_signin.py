@@ -78,6 +78,21 @@ def test_only_the_hash_is_stored(db, clinician):
     assert (account.role, account.clinic, account.has_password, account.display_name) == ("clinician", "North", True, "Alice Ng")
 
 
+def test_a_hash_with_the_old_default_cost_still_signs_in_and_is_rehashed(db, clinician):
+    """Accounts made before the OWASP-minimum parameters keep working; the next sign-in stores the new cost."""
+    from argon2 import PasswordHasher
+
+    old = PasswordHasher().hash(CLINICIAN_PASSWORD)  # argon2-cffi's default: m=65536, t=3, p=4
+    assert "m=65536,t=3,p=4" in old
+    with db.session() as session:
+        session.execute(sa.update(Clinician).where(Clinician.username == "alice").values(password_hash=old))
+    authenticate(db, "alice", CLINICIAN_PASSWORD)
+    with db.session() as session:
+        stored = session.scalar(sa.select(Clinician.password_hash).where(Clinician.username == "alice"))
+    assert stored != old and "m=19456,t=2,p=1" in stored
+    authenticate(db, "alice", CLINICIAN_PASSWORD)  # and the new hash verifies
+
+
 @pytest.mark.parametrize(
     ("password", "needle"),
     [
