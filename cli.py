@@ -8,6 +8,7 @@ database. Handlers parse options, call one service, print.
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import json
 import os
@@ -43,20 +44,68 @@ def _print_json(data) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _database_url(args) -> str | None:
-    """``--db`` accepts a SQLAlchemy URL or a path to a SQLite file."""
+def _database_url(args, creatable: bool = True) -> str | None:
+    """The database URL of ``--db`` (a SQLAlchemy URL or a path to a SQLite file), else None.
+
+    A SQLite file named by ``--db`` or ``$STEPBACK_DATABASE_URL`` must already
+    exist unless ``--create`` is given: a typo must not start an empty
+    database. A database server's URL (PostgreSQL) is not a file and is
+    used as it is; the default database in the user data directory is
+    created on first use.
+
+    Raises
+    ------
+    InputError
+        Naming ``--db`` (or ``STEPBACK_DATABASE_URL``): no SQLite file there and no ``--create``
+        (``creatable=False``: the command reads only, so it never offers ``--create``).
+    """
     value = getattr(args, "db", None)
+    field = "--db"
     if not value:
+        value, field = os.environ.get("STEPBACK_DATABASE_URL"), "STEPBACK_DATABASE_URL"
+        if not value:
+            return None
+        url = value
+    elif "://" in value:
+        url = value
+    else:
+        try:
+            url = f"sqlite:///{Path(value).expanduser().resolve()}"
+        except (OSError, RuntimeError, ValueError):  # a NUL byte, a symlink loop ...
+            raise InputError(field, f"{value[:200]!r} is not a usable path; allowed: a SQLite file or a database URL") from None
+    if not getattr(args, "create", False):
+        path = _sqlite_file(url)
+        if path is not None and not os.path.exists(path):
+            hint = "; add --create to make a new one" if creatable else "; allowed: an existing StepBack database"
+            raise InputError(field, f"no database at {path[:200]}{hint}")
+    return url
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL; None for a database server, an in-memory database or a malformed URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None  # opening it reports what is wrong
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
         return None
-    if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
+    return str(Path(database).expanduser())
 
 
-def _open_db(args):
+#: Databases opened by the running command; :func:`main` closes them when it returns.
+_OPENED: list = []
+
+
+def _open_db(args, creatable: bool = True):
     from records.db import open_database
 
-    return open_database(_database_url(args))
+    database = open_database(_database_url(args, creatable))
+    _OPENED.append(database)
+    return database
 
 
 def _actor(args) -> str:
@@ -99,7 +148,7 @@ def _model_for(args):
     """``score`` uses the configured database's active model, else the shipped one."""
     from models import load_default_model
 
-    return _active_model(_open_db(args)) if _uses_database(args) else load_default_model()
+    return _active_model(_open_db(args, creatable=False)) if _uses_database(args) else load_default_model()
 
 
 def _fmt(value, spec: str = "", suffix: str = "") -> str:
@@ -676,6 +725,10 @@ def cmd_user(args) -> int:
     return EXIT_OK
 
 
+#: Problems of a rejected import named on its one error line (the rest are counted).
+IMPORT_PROBLEMS_SHOWN = 10
+
+
 def cmd_import(args) -> int:
     from records.exchange import ImportRejected, import_csv
 
@@ -691,9 +744,11 @@ def cmd_import(args) -> int:
             from models import risk_function
 
             summary = import_csv(db, args.csv, actor=_actor(args), risk_fn=risk_function(_active_model(db)))
-    except ImportRejected as err:
-        print(f"stepback import: error: {err.field}: {err.message}", file=sys.stderr)
-        print(err.report(), file=sys.stderr)
+    except ImportRejected as err:  # one line: the count, then the first problems ("line N: column: why")
+        shown = "; ".join(str(p) for p in err.problems[:IMPORT_PROBLEMS_SHOWN])
+        more = len(err.problems) - IMPORT_PROBLEMS_SHOWN
+        tail = f" (and {more} more)" if more > 0 else ""
+        print(_one_line(f"stepback import: error: {err.field}: {err.message}: {shown}{tail}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.fhir:
         print(f"Imported {summary.rows} FHIR patients: {summary.patients_added} new, "
@@ -816,6 +871,9 @@ def build_parser() -> Parser:
                            help="database URL or SQLite file (default: $STEPBACK_DATABASE_URL or the user data directory)")
     db_parent.add_argument("--clinician", metavar="USERNAME", default=argparse.SUPPRESS,
                            help="who is recording (default: $STEPBACK_CLINICIAN or the login name)")
+    db_parent.add_argument("--create", action="store_true", default=argparse.SUPPRESS,
+                           help="make a new SQLite database at --db (or $STEPBACK_DATABASE_URL) when there is none; "
+                                "without it a missing file is an error")
     parser = Parser(prog="stepback", description="Fall-risk screening with the 3-meter backward walk test.")
     parser.add_argument("--db", metavar="URL_OR_PATH", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -1006,9 +1064,23 @@ def _risk_options(p) -> None:
                         "without them the program is supervised")
 
 
+@functools.cache
+def _parser() -> Parser:
+    """The command line, built once per process (argparse parsers keep no state between parses)."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stepback`` console script."""
-    parser = build_parser()
+    try:
+        return _run(_parser(), argv)
+    finally:
+        while _OPENED:  # release the connections (main may run many times in one process)
+            _OPENED.pop().dispose()
+
+
+def _run(parser: Parser, argv: Sequence[str] | None) -> int:
+    """Parse ``argv``, run the command, and turn every refusal into one line and exit code 2."""
     try:
         args = parser.parse_args(argv)
         func: Callable | None = getattr(args, "func", None)

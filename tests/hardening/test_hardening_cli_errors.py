@@ -99,6 +99,7 @@ def test_a_bit_flipped_backup_is_refused_in_one_line(store):
         data[offset] ^= 0xFF
     bad = tmp / "flipped.sqlite3"
     bad.write_bytes(bytes(data))
-    target = tmp / "target.sqlite3"
-    code, _, err = run(["restore", str(bad), "--db", str(target)])
-    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    before = path.read_bytes()
+    code, _, err = run(["restore", str(bad), "--db", str(path)])
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and "backup_file" in err, err
+    assert path.read_bytes() == before
