@@ -8,6 +8,7 @@ database. Handlers parse options, call one service, print.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import getpass
 import json
@@ -35,6 +36,13 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: D102 - argparse API
         raise CommandError(message, self.prog)
+
+    def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse API
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:  # quoted, so a blank or invisible token shows; at most five
+            shown = ", ".join(repr(token[:60]) for token in extra[:5]) + (" …" if len(extra) > 5 else "")
+            self.error(f"unrecognized arguments: {shown}; see `stepback COMMAND -h`")
+        return parsed
 
 
 # --------------------------------------------------------------------------- helpers
@@ -65,46 +73,80 @@ def _database_url(args, creatable: bool = True) -> str | None:
         value, field = os.environ.get("STEPBACK_DATABASE_URL"), "STEPBACK_DATABASE_URL"
         if not value:
             return None
-        url = value
-    elif "://" in value:
+    if "://" in value:
         url = value
     else:
         try:
             url = f"sqlite:///{Path(value).expanduser().resolve()}"
-        except (OSError, RuntimeError, ValueError):  # a NUL byte, a symlink loop ...
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, ~user that does not exist ...
             raise InputError(field, f"{value[:200]!r} is not a usable path; allowed: a SQLite file or a database URL") from None
+    path = _sqlite_file(url, field)
+    if path is None:
+        return url
+    try:
+        os.stat(path)
+        return url
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as err:  # a name too long, a file where a folder should be ...
+        raise InputError(field, f"cannot use the database file {path[:200]}: {getattr(err, 'strerror', None) or type(err).__name__}") from None
     if not getattr(args, "create", False):
-        path = _sqlite_file(url)
-        if path is not None and not os.path.exists(path):
-            hint = "; add --create to make a new one" if creatable else "; allowed: an existing StepBack database"
-            raise InputError(field, f"no database at {path[:200]}{hint}")
+        hint = "; add --create to make a new one" if creatable else "; allowed: an existing StepBack database"
+        raise InputError(field, f"no database at {path[:200]}{hint}")
+    if os.path.lexists(path):
+        raise InputError(field, f"{path[:200]} is a symbolic link to nothing; allowed: a new file or a StepBack database")
+    if not os.path.isdir(os.path.dirname(path) or "."):
+        raise InputError(field, f"the folder {os.path.dirname(path)[:200]} does not exist; allowed: a new file in an "
+                                "existing folder")
+    _CREATED.append(Path(path))
     return url
 
 
-def _sqlite_file(url: str) -> str | None:
-    """The file of a SQLite URL; None for a database server, an in-memory database or a malformed URL."""
+def _sqlite_file(url: str, field: str) -> str | None:
+    """The file of a SQLite URL; None for a database server or an in-memory database.
+
+    Raises
+    ------
+    InputError
+        Naming ``field``: not a database URL (no scheme, a port that is not a number ...).
+    """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        return None  # opening it reports what is wrong
+        raise InputError(field, f"{url[:200]!r} is not a database URL; allowed: a SQLite file, sqlite:///PATH or "
+                                "postgresql+psycopg://USER@HOST/DATABASE") from None
     database = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
         return None
     return str(Path(database).expanduser())
 
 
-#: Databases opened by the running command; :func:`main` closes them when it returns.
+#: SQLite files this command was asked to create (``--create``); removed again when the command is refused.
+_CREATED: list[Path] = []
+
+
+#: Databases opened by the running command; :func:`main` closes their connections when it returns.
 _OPENED: list = []
+#: Engines kept between runs of :func:`main` in one process (their compiled SQL is reused), newest last.
+_ENGINES: dict = {}
+_ENGINES_KEPT = 4
 
 
 def _open_db(args, creatable: bool = True):
-    from records.db import open_database
+    """The command's database, upgraded to the newest schema; its connections close when the command ends."""
+    from records.db import Database, head_revision, resolve_url
 
-    database = open_database(_database_url(args, creatable))
+    url = resolve_url(_database_url(args, creatable))
+    database = _ENGINES.pop(url, None) or Database(url)
+    _ENGINES[url] = database
+    while len(_ENGINES) > _ENGINES_KEPT:
+        _ENGINES.pop(next(iter(_ENGINES))).dispose()
     _OPENED.append(database)
+    if database.current_revision() != head_revision():
+        database.upgrade()
     return database
 
 
@@ -220,8 +262,9 @@ def cmd_score(args) -> int:
             raise CommandError("--trial: not allowed with --csv (the CSV holds the trials)")
         if not args.out:
             raise CommandError("--out: required with --csv (the scored CSV to write)")
-        if not Path(args.csv).is_file():
-            raise InputError("--csv", f"{args.csv}: no such file")
+        from records.files import input_file
+
+        input_file(args.csv, "--csv")
         n = score_batch(args.csv, args.out, _model_for(args), _base_rate(args.base_rate))
         print(f"Scored {n} walks into {args.out}", file=sys.stderr)
         return EXIT_OK
@@ -278,6 +321,10 @@ def score_batch(in_path, out_path, model, base_rate: float | None = None) -> int
 
     scored = score_frame(read_csv(in_path))
     risk = model.predict_frame(scored, base_rate=base_rate).rename(columns={"note": "risk_note"})
+    clash = [c for c in risk.columns if c in scored.columns]
+    if clash:  # e.g. a scored CSV fed back in: its output columns would be written twice
+        raise InputError("--csv", f"column {str(clash[0])[:60]!r} is one the scoring writes; allowed: the input "
+                                  "columns (age, sex, population, trial_1 …, the optional predictors)")
     numbers = ["probability", "probability_low", "probability_high", "probability_scenario_a", "probability_scenario_b"]
     risk[numbers] = risk[numbers].round(4)
     write_csv(pd.concat([scored, risk], axis=1), out_path)
@@ -495,6 +542,7 @@ def cmd_history(args) -> int:
 
 
 def _report_models(db, patient, assessment, kinds, clinic, actor, language=None):
+    """The report models of one assessment (not yet audited: a report is audited once its file is written)."""
     import reports
     from reports.i18n import review_warning
     from reports.inputs import report_inputs
@@ -507,16 +555,21 @@ def _report_models(db, patient, assessment, kinds, clinic, actor, language=None)
     if "patient" in kinds and review_warning(inputs["language"]):
         print(f"warning: {patient.mrn}: {review_warning(inputs['language'])}", file=sys.stderr)
     builders = {"patient": reports.build_patient_report, "clinician": reports.build_clinician_report}
-    models = [builders[k](**inputs) for k in kinds]
-    services.record_report_printed(db, assessment.id, kinds, actor=actor)
-    return models
+    return [builders[k](**inputs) for k in kinds]
 
 
 def _progress_bar(done: int, total: int) -> None:
+    """A progress bar on stderr, at a terminal only (a log or a pipe gets just the result line)."""
+    if not sys.stderr.isatty():
+        return
     width = 30
     filled = width * done // max(total, 1)
     end = "\n" if done == total else ""
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} reports", end=end, file=sys.stderr, flush=True)
+
+
+#: Most worker processes `report` starts (each loads reportlab and renders in memory).
+MAX_REPORT_WORKERS = 16
 
 
 def cmd_report(args) -> int:
@@ -526,6 +579,8 @@ def cmd_report(args) -> int:
     from records.validation import validate_language
 
     batch = args.due or args.date_from or args.date_to
+    if not 1 <= args.workers <= MAX_REPORT_WORKERS:
+        raise InputError("--workers", f"{args.workers} is not allowed; allowed: 1 to {MAX_REPORT_WORKERS}")
     kinds = [args.kind] if args.kind else ["patient", "clinician"]
     language = validate_language(args.language, "--language")
     actor = _actor(args)
@@ -548,7 +603,8 @@ def cmd_report(args) -> int:
         (model,) = _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
         from records.files import write_bytes_atomically
 
-        write_bytes_atomically(args.out, reports.render_pdf(model))
+        write_bytes_atomically(args.out, reports.render_pdf(model), "--out")
+        services.record_report_printed(db, assessment.id, kinds, actor=actor)  # printed once the file is there
         print(f"Wrote {args.kind} report for {patient.mrn} (assessment {assessment.id}) to {args.out}")
         return EXIT_OK
     if args.mrn or args.out or args.assessment is not None:
@@ -562,18 +618,53 @@ def cmd_report(args) -> int:
     start = parse_date("--from", args.date_from, today) if args.date_from else None
     end = parse_date("--to", args.date_to, today) if args.date_to else None
     rows = services.final_assessments(db, assessed_from=start, assessed_to=end, latest_per_patient=args.due, actor=actor)
-    models = []
+    jobs = []  # (assessment id, kind, model)
     for patient, assessment in rows:
         # reassess_on is stored at finalising (the program's date); undated counts as due
         if args.due and assessment.reassess_on is not None and assessment.reassess_on > today:
             continue
-        models += _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
-    if not models:
+        models = _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
+        jobs += [(assessment.id, kind, model) for kind, model in zip(kinds, models)]
+    if not jobs:
         print("No reports to print.", file=sys.stderr)
         return EXIT_OK
-    paths = reports.render_many(models, args.out_dir, workers=args.workers, progress=_progress_bar)
-    print(f"Wrote {len(paths)} reports to {args.out_dir}")
+    written = _write_reports(db, jobs, args.out_dir, args.workers, actor)
+    print(f"Wrote {written} reports to {args.out_dir}")
     return EXIT_OK
+
+
+def _write_reports(db, jobs, out_dir: str, workers: int, actor: str) -> int:
+    """Render ``jobs`` and write each PDF into ``out_dir`` (temporary file, then rename); audit each once written.
+
+    Stops at the first failure (a full disk ...): the reports already
+    written stay (each whole, each audited), nothing half-written is left,
+    and the error says how many were written and where.
+    """
+    import reports
+    from records import services
+    from records.files import write_bytes_atomically
+
+    stems = [model.file_stem for _, _, model in jobs]
+    if len(set(stems)) != len(stems):
+        raise InputError("--out-dir", "two reports would have the same file name; allowed: distinct patients")
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    try:
+        with contextlib.closing(reports.render_each([m for _, _, m in jobs], workers=workers)) as rendered:
+            for index, pdf in rendered:
+                assessment_id, kind, model = jobs[index]
+                write_bytes_atomically(folder / f"{model.file_stem}.pdf", pdf, "--out-dir")
+                services.record_report_printed(db, assessment_id, [kind], actor=actor)
+                written += 1
+                _progress_bar(written, len(jobs))
+    except (OSError, InputError) as err:
+        why = err.message if isinstance(err, InputError) else (err.strerror or type(err).__name__)
+        if sys.stderr.isatty() and written:
+            print(file=sys.stderr)  # end the progress bar's line
+        raise InputError("--out-dir", f"{why}; stopped after {written} of {len(jobs)} reports: the {written} "
+                                      f"written (each whole, each audited as printed) are in {folder}") from None
+    return written
 
 
 def cmd_clinic(args) -> int:
@@ -611,6 +702,14 @@ def cmd_model(args) -> int:
         print(f"Trained {model.version} (seed {args.seed}) from clinical-evidence.md into {args.out}")
         return EXIT_OK
     db = _open_db(args)
+    if action == "activate":  # a version that is not there is refused before anything is written
+        from models import load_default_model
+
+        if args.version == load_default_model().version:
+            _ensure_shipped_model(db)
+        services.activate_model_version(db, args.version, actor=_actor(args))
+        print(f"Activated model {args.version}: new assessments are scored with it.")
+        return EXIT_OK
     _ensure_shipped_model(db)
     if action == "list":
         rows = [{"version": v.version, "kind": v.kind, "active": v.active, "created_at": v.created_at}
@@ -620,10 +719,6 @@ def cmd_model(args) -> int:
         else:
             for r in rows:
                 print(f"{'*' if r['active'] else ' '} {r['version']:<40} {r['kind']:<13} {r['created_at']:%Y-%m-%d %H:%M}")
-        return EXIT_OK
-    if action == "activate":
-        services.activate_model_version(db, args.version, actor=_actor(args))
-        print(f"Activated model {args.version}: new assessments are scored with it.")
         return EXIT_OK
     model = from_bytes(services.active_model_version(db).artifact)
     if action == "card":
@@ -734,6 +829,9 @@ def cmd_import(args) -> int:
 
     if bool(args.csv) == bool(args.fhir):
         raise CommandError("--csv FILE or --fhir FILE: exactly one is required", "stepback import")
+    from records.files import input_file
+
+    input_file(args.fhir or args.csv, "--fhir" if args.fhir else "--csv")
     db = _open_db(args)
     try:
         if args.fhir:
@@ -804,7 +902,9 @@ def cmd_quality(args) -> int:
         raise InputError(f"--{err.field}", err.message) from None
     if args.out and Path(args.out).suffix.lower() != ".pdf":
         raise InputError("--out", f"{args.out}: allowed: a file name ending in .pdf")
-    visits = read_visits(args.visits) if args.visits else []
+    from records.files import input_file
+
+    visits = read_visits(input_file(args.visits, "--visits")) if args.visits else []
     report = falls_screening(_open_db(args), period_from=start, period_to=end, visits=visits, clinic=args.clinic,
                              measure=measure, actor=_actor(args))
     if args.out:
@@ -842,7 +942,9 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     from records.backup import restore
     from records.db import resolve_url
+    from records.files import input_file
 
+    input_file(args.file, "backup_file")
     info = restore(resolve_url(_database_url(args)), args.file, actor=_actor(args))
     print(f"Restored {args.file} into {info.target} (schema {info.revision_in_file} → {info.revision_now}).")
     if info.audit_rows_after_backup:
@@ -1072,16 +1174,42 @@ def _parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stepback`` console script."""
+    code = EXIT_BAD_INPUT
     try:
-        return _run(_parser(), argv)
+        code = _run(_parser(), argv)
+        return code
     finally:
         while _OPENED:  # release the connections (main may run many times in one process)
             _OPENED.pop().dispose()
+        while _CREATED:  # a refused command leaves no new, empty database behind
+            created = _CREATED.pop()
+            if code != EXIT_OK:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    with contextlib.suppress(OSError):
+                        Path(f"{created}{suffix}").unlink(missing_ok=True)
+
+
+def _check_text(argv: Sequence[str]) -> None:
+    """Refuse an argument that is not UTF-8 text (bytes the shell passed that decode to lone surrogates)."""
+    for i, token in enumerate(argv):
+        try:
+            token.encode("utf-8")
+        except UnicodeEncodeError:
+            before = argv[i - 1] if i and argv[i - 1].startswith("-") else None
+            field = before.partition("=")[0] if before else (token.partition("=")[0] if token.startswith("-") else "argument")
+            raise CommandError(f"{_printable(field)}: {_printable(token)[:60]!r} is not UTF-8 text; allowed: UTF-8 "
+                               "names, numbers and paths") from None
+
+
+def _printable(text: str) -> str:
+    """``text`` with anything that is not UTF-8 shown as an escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _run(parser: Parser, argv: Sequence[str] | None) -> int:
     """Parse ``argv``, run the command, and turn every refusal into one line and exit code 2."""
     try:
+        _check_text(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
         func: Callable | None = getattr(args, "func", None)
         if func is None:
@@ -1111,9 +1239,13 @@ def _run(parser: Parser, argv: Sequence[str] | None) -> int:
         return EXIT_BAD_INPUT
 
 
+#: Every character :meth:`str.splitlines` breaks a line at, and how an error line shows it.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
 def _one_line(text: str) -> str:
     """The error contract is one line: show any line break in echoed input escaped."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    return text.translate(_LINE_BREAKS)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from assessment.errors import InputError
 
 from .audit import write_audit
-from .db import MIGRATIONS, SQLITE_BUSY_TIMEOUT_MS, Database
+from .db import MIGRATIONS, SQLITE_BUSY_TIMEOUT_MS, Database, head_revision
 from .files import output_path, remove_stale_temporaries, temporary_prefix
 from .validation import validate_actor
 
@@ -64,14 +64,15 @@ class RestoreInfo:
     safety_copy: Path | None = None
 
 
-def known_revisions() -> set[str]:
+@functools.cache
+def known_revisions() -> frozenset[str]:
     """Every Alembic revision id of :mod:`records.migrations`."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
-    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    return frozenset(script.revision for script in ScriptDirectory.from_config(config).walk_revisions())
 
 
 @functools.cache
@@ -251,6 +252,8 @@ def restore(db_url_or_path: str | os.PathLike, backup_file: str | os.PathLike, *
     """
     actor = validate_actor(actor)
     target = _sqlite_path(db_url_or_path)
+    if target.exists() and not target.is_file():
+        raise InputError("database", f"{str(target)[:200]} is not a file; allowed: a SQLite database file")
     revision_in_file, _ = inspect_database_file(backup_file)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=".stepback-restore-", suffix=".sqlite3", dir=target.parent)
@@ -266,7 +269,8 @@ def restore(db_url_or_path: str | os.PathLike, backup_file: str | os.PathLike, *
             source.close()
         staged = Database(f"sqlite:///{tmp}")
         try:
-            staged.upgrade()  # an older backup is brought to the current schema before it goes live
+            if staged.current_revision() != head_revision():
+                staged.upgrade()  # an older backup is brought to the current schema before it goes live
             revision_now = staged.current_revision()
         finally:
             staged.dispose()
@@ -274,11 +278,15 @@ def restore(db_url_or_path: str | os.PathLike, backup_file: str | os.PathLike, *
         newer = _audit_rows_newer_than(target, _newest_audit(tmp))
         safety_copy = _safety_copy(target) if newer else None
         source = sqlite3.connect(tmp)
-        destination = sqlite3.connect(target, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            destination = sqlite3.connect(target, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as err:
+            source.close()
+            raise InputError("database", f"cannot open {target.name[:200]}: {err}; it was left unchanged") from None
         try:
             source.backup(destination)  # one SQLite transaction on the target
         except sqlite3.Error as err:
-            raise InputError("database", f"cannot write {target.name}: {err}; it was left unchanged") from None
+            raise InputError("database", f"cannot write {target.name[:200]}: {err}; it was left unchanged") from None
         finally:
             destination.close()
             source.close()

@@ -69,6 +69,29 @@ def output_path(path: str | os.PathLike, field: str = "out") -> Path:
     return target
 
 
+def input_file(path: str | os.PathLike, field: str) -> Path:
+    """``path`` as a file to read: it must exist and be a regular file (a symlink to one is followed).
+
+    A device (``/dev/zero`` never ends), a FIFO or a directory is refused
+    before anything reads it.
+
+    Raises
+    ------
+    InputError
+        Naming ``field``: no such file, or not a regular file.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(field, f"{str(path)[:200]}: no such file") from None
+    except (OSError, ValueError) as err:
+        raise InputError(field, f"cannot read {str(path)[:200]}: {getattr(err, 'strerror', None) or type(err).__name__}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device or special file"
+        raise InputError(field, f"{str(path)[:200]} is {kind}; allowed: a regular file")
+    return Path(path)
+
+
 def temporary_prefix(kind: str) -> str:
     """The prefix of a temporary file of ``kind`` written by this process."""
     return f".stepback-{kind}-{os.getpid()}-"

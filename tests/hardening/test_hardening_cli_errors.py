@@ -14,7 +14,7 @@ import pytest
 import cli
 from records import services as svc
 
-from hardening_support import add_patients, make_db
+from hardening_support import add_patients, make_db, table_digest
 
 
 @pytest.fixture
@@ -103,3 +103,12 @@ def test_a_bit_flipped_backup_is_refused_in_one_line(store):
     code, _, err = run(["restore", str(bad), "--db", str(path)])
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and "backup_file" in err, err
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("version", ["no-such-version", "", "x" * 500, "evidence\u2028v1"])
+def test_model_activate_of_a_bad_version_writes_no_row(store, version):
+    tmp, path, _ = store
+    before = table_digest(path)  # every table, the audit log included
+    code, out, err = run(["model", "activate", version, "--db", str(path)])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "version" in err, err
+    assert table_digest(path) == before
