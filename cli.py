@@ -32,7 +32,15 @@ class CommandError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line on stderr and exit code 2."""
+    """argparse, but usage errors are one line on stderr and exit code 2, and options are never abbreviated.
+
+    (``--d`` is not ``--db``, nor ``--he`` ``--help``: a stable command line
+    does not change meaning when an option is added.)
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D102 - argparse API
         raise CommandError(message, self.prog)
@@ -262,9 +270,10 @@ def cmd_score(args) -> int:
             raise CommandError("--trial: not allowed with --csv (the CSV holds the trials)")
         if not args.out:
             raise CommandError("--out: required with --csv (the scored CSV to write)")
-        from records.files import input_file
+        from records.files import input_file, output_path
 
         input_file(args.csv, "--csv")
+        output_path(args.out, "--out")  # a symlink, device or missing folder is refused before any work
         n = score_batch(args.csv, args.out, _model_for(args), _base_rate(args.base_rate))
         print(f"Scored {n} walks into {args.out}", file=sys.stderr)
         return EXIT_OK
@@ -327,7 +336,10 @@ def score_batch(in_path, out_path, model, base_rate: float | None = None) -> int
                                   "columns (age, sex, population, trial_1 …, the optional predictors)")
     numbers = ["probability", "probability_low", "probability_high", "probability_scenario_a", "probability_scenario_b"]
     risk[numbers] = risk[numbers].round(4)
-    write_csv(pd.concat([scored, risk], axis=1), out_path)
+    from records.files import write_atomically
+
+    table = pd.concat([scored, risk], axis=1)
+    write_atomically(out_path, lambda tmp: write_csv(table, tmp), "--out")
     return len(scored)
 
 
@@ -441,7 +453,8 @@ def cmd_patient_list(args) -> int:
     if not patients:
         print("No patients.")
     for p in patients:
-        print(f"{p.mrn:<12} {p.family_name}, {p.given_name:<20} {p.birth_date}  {p.sex:<6} {p.population}")
+        print(f"{p.mrn:<12} {p.family_name or ''}, {p.given_name or '':<20} {p.birth_date}  {p.sex or '':<6} "
+              f"{p.population}")
     return EXIT_OK
 
 

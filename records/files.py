@@ -19,6 +19,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from assessment.errors import InputError
@@ -123,6 +124,25 @@ def remove_stale_temporaries(directory: str | os.PathLike) -> int:
             except OSError:
                 pass
     return removed
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[Path], None], field: str = "out") -> Path:
+    """Call ``write(temporary path)``, then rename the temporary file over the checked target (:func:`output_path`).
+
+    For writers that take a path (pandas, Arrow). A failure removes the
+    temporary file and leaves the target as it was. Returns the target.
+    """
+    target = output_path(path, field)
+    remove_stale_temporaries(target.parent)
+    handle, tmp = tempfile.mkstemp(prefix=temporary_prefix("out"), suffix=target.suffix, dir=target.parent)
+    os.close(handle)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def write_bytes_atomically(path: str | os.PathLike, data: bytes, field: str = "out") -> Path:
