@@ -85,7 +85,7 @@ def _database_url(args, creatable: bool = True) -> str | None:
         url = value
     else:
         try:
-            url = f"sqlite:///{Path(value).expanduser().resolve()}"
+            url = f"sqlite:///{Path(value).expanduser().absolute()}"  # a symlink is checked, not followed
         except (OSError, RuntimeError, ValueError):  # a symlink loop, ~user that does not exist ...
             raise InputError(field, f"{value[:200]!r} is not a usable path; allowed: a SQLite file or a database URL") from None
     path = _sqlite_file(url, field)

@@ -112,3 +112,32 @@ def test_model_activate_of_a_bad_version_writes_no_row(store, version):
     code, out, err = run(["model", "activate", version, "--db", str(path)])
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and "version" in err, err
     assert table_digest(path) == before
+
+
+def test_score_out_onto_a_symlink_to_the_database_is_refused(store):
+    tmp, path, _ = store
+    (tmp / "walks.csv").write_text("age,sex,trial_1\n78,female,5.2\n", "utf-8")
+    (tmp / "link.csv").symlink_to(path)
+    before = table_digest(path)
+    code, out, err = run(["score", "--csv", "walks.csv", "--out", "link.csv"])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "--out" in err and "symbolic link" in err, err
+    assert table_digest(path) == before
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".stepback-")) == []
+
+
+def test_a_refused_command_leaves_no_database_it_was_asked_to_create(store):
+    tmp, _, _ = store
+    code, _, err = run(["assess", "--db", "new.sqlite3", "--create", "--mrn", "NOPE", "--trial", "5"])
+    assert code == 2 and "NOPE" in err and len(err.splitlines()) == 1, err
+    assert not [p.name for p in tmp.iterdir() if p.name.startswith("new.sqlite3")]
+    code, _, err = run(["patient", "list", "--db", "new.sqlite3", "--create"])
+    assert code == 0 and (tmp / "new.sqlite3").exists(), err
+
+
+def test_create_needs_an_existing_folder_and_refuses_a_dangling_symlink(store):
+    tmp, _, _ = store
+    (tmp / "dangling.sqlite3").symlink_to(tmp / "elsewhere.sqlite3")
+    for value, expected in (("no/such/folder/x.sqlite3", "does not exist"), ("dangling.sqlite3", "symbolic link")):
+        code, out, err = run(["patient", "list", "--db", value, "--create"])
+        assert code == 2 and out == "" and err.startswith("stepback: error: --db: ") and expected in err, err
+    assert not (tmp / "no").exists() and not (tmp / "elsewhere.sqlite3").exists()
