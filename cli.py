@@ -77,6 +77,8 @@ def _database_url(args, creatable: bool = True) -> str | None:
     """
     value = getattr(args, "db", None)
     field = "--db"
+    if value is not None and not value.strip():
+        raise InputError(field, "empty; allowed: a SQLite file or a database URL")
     if not value:
         value, field = os.environ.get("STEPBACK_DATABASE_URL"), "STEPBACK_DATABASE_URL"
         if not value:
@@ -153,8 +155,16 @@ def _open_db(args, creatable: bool = True):
     while len(_ENGINES) > _ENGINES_KEPT:
         _ENGINES.pop(next(iter(_ENGINES))).dispose()
     _OPENED.append(database)
-    if database.current_revision() != head_revision():
-        database.upgrade()
+    current = database.current_revision()
+    if current != head_revision():
+        try:
+            database.upgrade()
+        except Exception as err:
+            if not type(err).__module__.startswith("alembic"):
+                raise
+            raise InputError("database", f"its schema is at revision {str(current)[:40]!r}, which this StepBack does "
+                                         "not know (a newer version wrote it?); allowed: a database of this "
+                                         "version or older") from None
     return database
 
 

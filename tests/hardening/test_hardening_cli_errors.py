@@ -46,6 +46,7 @@ DB_VALUES = {
     "no driver": lambda tmp: "mysql://user@localhost/stepback",
     "unreachable server": lambda tmp: "postgresql+psycopg://u:p@127.0.0.1:1/stepback",
     "long file name": lambda tmp: str(tmp / ("a" * 300)),
+    "empty": lambda tmp: "",  # not the default database: that would be made in the user data directory
 }
 
 
