@@ -81,7 +81,12 @@ def _database_url(args, creatable: bool = True) -> str | None:
         raise InputError(field, "empty; allowed: a SQLite file or a database URL")
     if not value:
         value, field = os.environ.get("STEPBACK_DATABASE_URL"), "STEPBACK_DATABASE_URL"
-        if not value:
+        if not value:  # the default database, made on first use (and removed again if that use is refused)
+            from records.db import default_database_url
+
+            default = _sqlite_file(default_database_url(), "database")
+            if default is not None and not os.path.exists(default):
+                _CREATED.append(Path(default))
             return None
     if "://" in value:
         url = value

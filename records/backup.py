@@ -98,6 +98,23 @@ def expected_objects(revision: str) -> frozenset[tuple]:
             connection.close()
 
 
+def _check_text(connection: sqlite3.Connection, name: str, field: str) -> None:
+    """Refuse a file with text that is not UTF-8 (a flipped bit in a name passes SQLite's integrity check).
+
+    Every row is read once, as the app would read it; StepBack only ever
+    writes UTF-8, so such text means damage.
+    """
+    tables = [r[0] for r in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    for table in tables:
+        try:
+            cursor = connection.execute(f'SELECT * FROM "{table}"')
+            while cursor.fetchmany(1000):
+                pass
+        except sqlite3.OperationalError as err:  # "Could not decode to UTF-8 column ..."
+            raise InputError(field, f"{name} is damaged (table {table}: {str(err).split(' with text')[0][:120]})") from None
+
+
 def _sqlite_path(url_or_path: str | os.PathLike) -> Path:
     text = os.fspath(url_or_path)
     if "://" not in text:
@@ -165,6 +182,7 @@ def inspect_database_file(path: str | os.PathLike, field: str = "backup_file") -
             kind, name = unexpected[0][0], unexpected[0][1]
             raise InputError(field, f"{path.name} holds {kind} {name[:60]!r}, which StepBack does not create; "
                                     "allowed: the schema of a file made by stepback backup (no triggers, views or extra objects)")
+        _check_text(connection, path.name, field)
         return rows[0][0], _row_counts(connection)
     except sqlite3.DatabaseError as err:
         raise InputError(field, f"{path.name} cannot be read as a database: {err}") from None

@@ -142,3 +142,17 @@ def test_create_needs_an_existing_folder_and_refuses_a_dangling_symlink(store):
         code, out, err = run(["patient", "list", "--db", value, "--create"])
         assert code == 2 and out == "" and err.startswith("stepback: error: --db: ") and expected in err, err
     assert not (tmp / "no").exists() and not (tmp / "elsewhere.sqlite3").exists()
+
+
+def test_a_backup_with_text_that_is_not_utf8_is_refused(store):
+    tmp, path, _ = store
+    good = tmp / "good.sqlite3"
+    assert run(["backup", "--out", str(good), "--db", str(path)])[0] == 0
+    data = good.read_bytes()
+    at = data.index(b"Given0")  # a name: SQLite's integrity check does not look inside text
+    bad = tmp / "bad.sqlite3"
+    bad.write_bytes(data[:at] + b"\xff" + data[at + 1:])
+    before = table_digest(path)
+    code, out, err = run(["restore", str(bad), "--db", str(path)])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "damaged (table patients" in err, err
+    assert table_digest(path) == before
