@@ -13,6 +13,7 @@ import functools
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -54,6 +55,21 @@ class Parser(argparse.ArgumentParser):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of ASCII digits from ``low`` to ``high`` (``١٢`` and ``1_0`` are not)."""
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[+-]?[0-9]{1,19}", text.strip()) or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not allowed; allowed: a whole number from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
+#: Largest row id SQLite stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
 
 
 def _print_json(data) -> None:
@@ -130,6 +146,7 @@ def _sqlite_file(url: str, field: str) -> str | None:
 
     try:
         parsed = make_url(url)
+        parsed.get_dialect()  # the dialect's name is parsed here ("+mysql+x://" is not one); no driver is loaded
     except (ArgumentError, ValueError):
         raise InputError(field, f"{url[:200]!r} is not a database URL; allowed: a SQLite file, sqlite:///PATH or "
                                 "postgresql+psycopg://USER@HOST/DATABASE") from None
@@ -569,6 +586,10 @@ def cmd_history(args) -> int:
     return EXIT_OK
 
 
+#: Warnings of the running command, printed only when it succeeds (a refusal is its one error line).
+_WARNINGS: list[str] = []
+
+
 def _report_models(db, patient, assessment, kinds, clinic, actor, language=None):
     """The report models of one assessment (not yet audited: a report is audited once its file is written)."""
     import reports
@@ -580,8 +601,8 @@ def _report_models(db, patient, assessment, kinds, clinic, actor, language=None)
     inputs = report_inputs(patient, assessment, services.history(db, patient.mrn, actor=actor),
                            clinic=clinic or (settings.name if settings else None),
                            clinic_phone=settings.phone if settings else None, language=language)
-    if "patient" in kinds and review_warning(inputs["language"]):
-        print(f"warning: {patient.mrn}: {review_warning(inputs['language'])}", file=sys.stderr)
+    if "patient" in kinds and review_warning(inputs["language"]):  # printed once the reports are written
+        _WARNINGS.append(f"warning: {patient.mrn}: {review_warning(inputs['language'])}")
     builders = {"patient": reports.build_patient_report, "clinician": reports.build_clinician_report}
     return [builders[k](**inputs) for k in kinds]
 
@@ -607,8 +628,6 @@ def cmd_report(args) -> int:
     from records.validation import validate_language
 
     batch = args.due or args.date_from or args.date_to
-    if not 1 <= args.workers <= MAX_REPORT_WORKERS:
-        raise InputError("--workers", f"{args.workers} is not allowed; allowed: 1 to {MAX_REPORT_WORKERS}")
     kinds = [args.kind] if args.kind else ["patient", "clinician"]
     language = validate_language(args.language, "--language")
     actor = _actor(args)
@@ -1035,7 +1054,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_patient_add)
     p = psub.add_parser("list", parents=[db_parent], help="list patients")
     p.add_argument("--search", help="MRN prefix or part of a name")
-    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    p.add_argument("--limit", type=_whole(1, 100_000), default=100, help="at most this many (default 100)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_patient_list)
 
@@ -1049,7 +1068,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_assess)
 
     p = sub.add_parser("amend", parents=[db_parent], help="amend a final assessment (a new version; the old one is kept)")
-    p.add_argument("--assessment", type=int, required=True, metavar="ID", help="the current version of a final assessment")
+    p.add_argument("--assessment", type=_whole(1, MAX_ID), required=True, metavar="ID", help="the current version of a final assessment")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why it is amended (1–500 characters)")
     p.add_argument("--trial", action="append", metavar="SECONDS", help="the corrected timed trials (repeat; replaces all)")
     p.add_argument("--date", help="corrected assessment date YYYY-MM-DD")
@@ -1068,14 +1087,14 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("report", parents=[db_parent], help="print PDF reports (one, or a batch)")
     p.add_argument("--mrn", help="one report: the patient's MRN")
-    p.add_argument("--assessment", type=int, metavar="ID", help="one report: this assessment (default: the latest)")
+    p.add_argument("--assessment", type=_whole(1, MAX_ID), metavar="ID", help="one report: this assessment (default: the latest)")
     p.add_argument("--kind", choices=("patient", "clinician"), help="which report (a batch prints both by default)")
     p.add_argument("--out", metavar="FILE.pdf", help="one report: where to write it")
     p.add_argument("--due", action="store_true", help="batch: every patient whose reassessment date has come")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="batch: assessments on or after this date")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="batch: assessments on or before this date")
     p.add_argument("--out-dir", metavar="DIR", help="batch: folder for the PDFs")
-    p.add_argument("--workers", type=int, default=2, help="batch: worker processes (default 2, one per core)")
+    p.add_argument("--workers", type=_whole(1, MAX_REPORT_WORKERS), default=2, help="batch: worker processes (default 2, one per core)")
     p.add_argument("--clinic", metavar="NAME", help="clinic name printed on the reports (default: `clinic set`)")
     p.add_argument("--language", metavar="en|es|zh-Hans",
                    help="language of the patient handout (default: the patient's preferred language, else en)")
@@ -1094,12 +1113,12 @@ def build_parser() -> Parser:
     model = sub.add_parser("model", help="the fall-risk model: train, evaluate, card, recalibrate, activate, list")
     msub = model.add_subparsers(dest="model_command", metavar="ACTION", parser_class=Parser)
     p = msub.add_parser("train", help="rebuild the evidence model from clinical-evidence.md (fixed seed)")
-    p.add_argument("--seed", type=int, default=20250601, help="seed of the evidence cohort (default 20250601)")
+    p.add_argument("--seed", type=_whole(0, 2**32 - 1), default=20250601, help="seed of the evidence cohort (default 20250601)")
     p.add_argument("--out", required=True, metavar="FILE.skops", help="where to write the fitted model")
     p.add_argument("--card", metavar="FILE.md", help="also write its model card here")
     p.set_defaults(func=cmd_model)
     p = msub.add_parser("evaluate", parents=[db_parent], help="metrics of the active model on an independent evidence cohort")
-    p.add_argument("--seed", type=int, default=20250602, help="seed of the evaluation cohort (default 20250602)")
+    p.add_argument("--seed", type=_whole(0, 2**32 - 1), default=20250602, help="seed of the evaluation cohort (default 20250602)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_model)
     p = msub.add_parser("card", parents=[db_parent], help="print the active model's card")
@@ -1205,8 +1224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = EXIT_BAD_INPUT
     try:
         code = _run(_parser(), argv)
+        if code == EXIT_OK:
+            for warning in _WARNINGS:
+                print(warning, file=sys.stderr)
         return code
     finally:
+        _WARNINGS.clear()
         while _OPENED:  # release the connections (main may run many times in one process)
             _OPENED.pop().dispose()
         while _CREATED:  # a refused command leaves no new, empty database behind
@@ -1225,7 +1248,7 @@ def _check_text(argv: Sequence[str]) -> None:
         except UnicodeEncodeError:
             before = argv[i - 1] if i and argv[i - 1].startswith("-") else None
             field = before.partition("=")[0] if before else (token.partition("=")[0] if token.startswith("-") else "argument")
-            raise CommandError(f"{_printable(field)}: {_printable(token)[:60]!r} is not UTF-8 text; allowed: UTF-8 "
+            raise CommandError(f"{_printable(field)[:40]}: {_printable(token)[:60]!r} is not UTF-8 text; allowed: UTF-8 "
                                "names, numbers and paths") from None
 
 
