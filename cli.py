@@ -8,9 +8,12 @@ database. Handlers parse options, call one service, print.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,33 +33,161 @@ class CommandError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line on stderr and exit code 2."""
+    """argparse, but usage errors are one line on stderr and exit code 2, and options are never abbreviated.
+
+    (``--d`` is not ``--db``, nor ``--he`` ``--help``: a stable command line
+    does not change meaning when an option is added.)
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D102 - argparse API
         raise CommandError(message, self.prog)
 
+    def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse API
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:  # quoted, so a blank or invisible token shows; at most five
+            shown = ", ".join(repr(token[:60]) for token in extra[:5]) + (" …" if len(extra) > 5 else "")
+            self.error(f"unrecognized arguments: {shown}; see `stepback COMMAND -h`")
+        return parsed
+
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of ASCII digits from ``low`` to ``high`` (``١٢`` and ``1_0`` are not)."""
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[+-]?[0-9]{1,19}", text.strip()) or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not allowed; allowed: a whole number from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
+#: Largest row id SQLite stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
 
 
 def _print_json(data) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _database_url(args) -> str | None:
-    """``--db`` accepts a SQLAlchemy URL or a path to a SQLite file."""
+def _database_url(args, creatable: bool = True) -> str | None:
+    """The database URL of ``--db`` (a SQLAlchemy URL or a path to a SQLite file), else None.
+
+    A SQLite file named by ``--db`` or ``$STEPBACK_DATABASE_URL`` must already
+    exist unless ``--create`` is given: a typo must not start an empty
+    database. A database server's URL (PostgreSQL) is not a file and is
+    used as it is; the default database in the user data directory is
+    created on first use.
+
+    Raises
+    ------
+    InputError
+        Naming ``--db`` (or ``STEPBACK_DATABASE_URL``): no SQLite file there and no ``--create``
+        (``creatable=False``: the command reads only, so it never offers ``--create``).
+    """
     value = getattr(args, "db", None)
+    field = "--db"
+    if value is not None and not value.strip():
+        raise InputError(field, "empty; allowed: a SQLite file or a database URL")
     if not value:
-        return None
+        value, field = os.environ.get("STEPBACK_DATABASE_URL"), "STEPBACK_DATABASE_URL"
+        if not value:  # the default database, made on first use (and removed again if that use is refused)
+            from records.db import default_database_url
+
+            default = _sqlite_file(default_database_url(), "database")
+            if default is not None and not os.path.exists(default):
+                _CREATED.append(Path(default))
+            return None
     if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
+        url = value
+    else:
+        try:
+            url = f"sqlite:///{Path(value).expanduser().absolute()}"  # a symlink is checked, not followed
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, ~user that does not exist ...
+            raise InputError(field, f"{value[:200]!r} is not a usable path; allowed: a SQLite file or a database URL") from None
+    path = _sqlite_file(url, field)
+    if path is None:
+        return url
+    try:
+        os.stat(path)
+        return url
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as err:  # a name too long, a file where a folder should be ...
+        raise InputError(field, f"cannot use the database file {path[:200]}: {getattr(err, 'strerror', None) or type(err).__name__}") from None
+    if not getattr(args, "create", False):
+        hint = "; add --create to make a new one" if creatable else "; allowed: an existing StepBack database"
+        raise InputError(field, f"no database at {path[:200]}{hint}")
+    if os.path.lexists(path):
+        raise InputError(field, f"{path[:200]} is a symbolic link to nothing; allowed: a new file or a StepBack database")
+    if not os.path.isdir(os.path.dirname(path) or "."):
+        raise InputError(field, f"the folder {os.path.dirname(path)[:200]} does not exist; allowed: a new file in an "
+                                "existing folder")
+    _CREATED.append(Path(path))
+    return url
 
 
-def _open_db(args):
-    from records.db import open_database
+def _sqlite_file(url: str, field: str) -> str | None:
+    """The file of a SQLite URL; None for a database server or an in-memory database.
 
-    return open_database(_database_url(args))
+    Raises
+    ------
+    InputError
+        Naming ``field``: not a database URL (no scheme, a port that is not a number ...).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()  # the dialect's name is parsed here ("+mysql+x://" is not one); no driver is loaded
+    except (ArgumentError, ValueError):
+        raise InputError(field, f"{url[:200]!r} is not a database URL; allowed: a SQLite file, sqlite:///PATH or "
+                                "postgresql+psycopg://USER@HOST/DATABASE") from None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return str(Path(database).expanduser())
+
+
+#: SQLite files this command was asked to create (``--create``); removed again when the command is refused.
+_CREATED: list[Path] = []
+
+
+#: Databases opened by the running command; :func:`main` closes their connections when it returns.
+_OPENED: list = []
+#: Engines kept between runs of :func:`main` in one process (their compiled SQL is reused), newest last.
+_ENGINES: dict = {}
+_ENGINES_KEPT = 4
+
+
+def _open_db(args, creatable: bool = True):
+    """The command's database, upgraded to the newest schema; its connections close when the command ends."""
+    from records.db import Database, head_revision, resolve_url
+
+    url = resolve_url(_database_url(args, creatable))
+    database = _ENGINES.pop(url, None) or Database(url)
+    _ENGINES[url] = database
+    while len(_ENGINES) > _ENGINES_KEPT:
+        _ENGINES.pop(next(iter(_ENGINES))).dispose()
+    _OPENED.append(database)
+    current = database.current_revision()
+    if current != head_revision():
+        try:
+            database.upgrade()
+        except Exception as err:
+            if not type(err).__module__.startswith("alembic"):
+                raise
+            raise InputError("database", f"its schema is at revision {str(current)[:40]!r}, which this StepBack does "
+                                         "not know (a newer version wrote it?); allowed: a database of this "
+                                         "version or older") from None
+    return database
 
 
 def _actor(args) -> str:
@@ -99,7 +230,7 @@ def _model_for(args):
     """``score`` uses the configured database's active model, else the shipped one."""
     from models import load_default_model
 
-    return _active_model(_open_db(args)) if _uses_database(args) else load_default_model()
+    return _active_model(_open_db(args, creatable=False)) if _uses_database(args) else load_default_model()
 
 
 def _fmt(value, spec: str = "", suffix: str = "") -> str:
@@ -171,8 +302,10 @@ def cmd_score(args) -> int:
             raise CommandError("--trial: not allowed with --csv (the CSV holds the trials)")
         if not args.out:
             raise CommandError("--out: required with --csv (the scored CSV to write)")
-        if not Path(args.csv).is_file():
-            raise InputError("--csv", f"{args.csv}: no such file")
+        from records.files import input_file, output_path
+
+        input_file(args.csv, "--csv")
+        output_path(args.out, "--out")  # a symlink, device or missing folder is refused before any work
         n = score_batch(args.csv, args.out, _model_for(args), _base_rate(args.base_rate))
         print(f"Scored {n} walks into {args.out}", file=sys.stderr)
         return EXIT_OK
@@ -229,9 +362,16 @@ def score_batch(in_path, out_path, model, base_rate: float | None = None) -> int
 
     scored = score_frame(read_csv(in_path))
     risk = model.predict_frame(scored, base_rate=base_rate).rename(columns={"note": "risk_note"})
+    clash = [c for c in risk.columns if c in scored.columns]
+    if clash:  # e.g. a scored CSV fed back in: its output columns would be written twice
+        raise InputError("--csv", f"column {str(clash[0])[:60]!r} is one the scoring writes; allowed: the input "
+                                  "columns (age, sex, population, trial_1 …, the optional predictors)")
     numbers = ["probability", "probability_low", "probability_high", "probability_scenario_a", "probability_scenario_b"]
     risk[numbers] = risk[numbers].round(4)
-    write_csv(pd.concat([scored, risk], axis=1), out_path)
+    from records.files import write_atomically
+
+    table = pd.concat([scored, risk], axis=1)
+    write_atomically(out_path, lambda tmp: write_csv(table, tmp), "--out")
     return len(scored)
 
 
@@ -345,7 +485,8 @@ def cmd_patient_list(args) -> int:
     if not patients:
         print("No patients.")
     for p in patients:
-        print(f"{p.mrn:<12} {p.family_name}, {p.given_name:<20} {p.birth_date}  {p.sex:<6} {p.population}")
+        print(f"{p.mrn:<12} {p.family_name or ''}, {p.given_name or '':<20} {p.birth_date}  {p.sex or '':<6} "
+              f"{p.population}")
     return EXIT_OK
 
 
@@ -445,7 +586,12 @@ def cmd_history(args) -> int:
     return EXIT_OK
 
 
+#: Warnings of the running command, printed only when it succeeds (a refusal is its one error line).
+_WARNINGS: list[str] = []
+
+
 def _report_models(db, patient, assessment, kinds, clinic, actor, language=None):
+    """The report models of one assessment (not yet audited: a report is audited once its file is written)."""
     import reports
     from reports.i18n import review_warning
     from reports.inputs import clinic_inputs, report_inputs
@@ -454,19 +600,24 @@ def _report_models(db, patient, assessment, kinds, clinic, actor, language=None)
     settings = services.get_clinic_settings(db)
     inputs = report_inputs(patient, assessment, services.history(db, patient.mrn, actor=actor),
                            **clinic_inputs(settings, clinic), language=language)
-    if "patient" in kinds and review_warning(inputs["language"]):
-        print(f"warning: {patient.mrn}: {review_warning(inputs['language'])}", file=sys.stderr)
+    if "patient" in kinds and review_warning(inputs["language"]):  # printed once the reports are written
+        _WARNINGS.append(f"warning: {patient.mrn}: {review_warning(inputs['language'])}")
     builders = {"patient": reports.build_patient_report, "clinician": reports.build_clinician_report}
-    models = [builders[k](**inputs) for k in kinds]
-    services.record_report_printed(db, assessment.id, kinds, actor=actor)
-    return models
+    return [builders[k](**inputs) for k in kinds]
 
 
 def _progress_bar(done: int, total: int) -> None:
+    """A progress bar on stderr, at a terminal only (a log or a pipe gets just the result line)."""
+    if not sys.stderr.isatty():
+        return
     width = 30
     filled = width * done // max(total, 1)
     end = "\n" if done == total else ""
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} reports", end=end, file=sys.stderr, flush=True)
+
+
+#: Most worker processes `report` starts (each loads reportlab and renders in memory).
+MAX_REPORT_WORKERS = 16
 
 
 def cmd_report(args) -> int:
@@ -498,7 +649,8 @@ def cmd_report(args) -> int:
         (model,) = _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
         from records.files import write_bytes_atomically
 
-        write_bytes_atomically(args.out, reports.render_pdf(model))
+        write_bytes_atomically(args.out, reports.render_pdf(model), "--out")
+        services.record_report_printed(db, assessment.id, kinds, actor=actor)  # printed once the file is there
         print(f"Wrote {args.kind} report for {patient.mrn} (assessment {assessment.id}) to {args.out}")
         return EXIT_OK
     if args.mrn or args.out or args.assessment is not None:
@@ -512,18 +664,53 @@ def cmd_report(args) -> int:
     start = parse_date("--from", args.date_from, today) if args.date_from else None
     end = parse_date("--to", args.date_to, today) if args.date_to else None
     rows = services.final_assessments(db, assessed_from=start, assessed_to=end, latest_per_patient=args.due, actor=actor)
-    models = []
+    jobs = []  # (assessment id, kind, model)
     for patient, assessment in rows:
         # reassess_on is stored at finalising (the program's date); undated counts as due
         if args.due and assessment.reassess_on is not None and assessment.reassess_on > today:
             continue
-        models += _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
-    if not models:
+        models = _report_models(db, patient, assessment, kinds, args.clinic, actor, language)
+        jobs += [(assessment.id, kind, model) for kind, model in zip(kinds, models)]
+    if not jobs:
         print("No reports to print.", file=sys.stderr)
         return EXIT_OK
-    paths = reports.render_many(models, args.out_dir, workers=args.workers, progress=_progress_bar)
-    print(f"Wrote {len(paths)} reports to {args.out_dir}")
+    written = _write_reports(db, jobs, args.out_dir, args.workers, actor)
+    print(f"Wrote {written} reports to {args.out_dir}")
     return EXIT_OK
+
+
+def _write_reports(db, jobs, out_dir: str, workers: int, actor: str) -> int:
+    """Render ``jobs`` and write each PDF into ``out_dir`` (temporary file, then rename); audit each once written.
+
+    Stops at the first failure (a full disk ...): the reports already
+    written stay (each whole, each audited), nothing half-written is left,
+    and the error says how many were written and where.
+    """
+    import reports
+    from records import services
+    from records.files import write_bytes_atomically
+
+    stems = [model.file_stem for _, _, model in jobs]
+    if len(set(stems)) != len(stems):
+        raise InputError("--out-dir", "two reports would have the same file name; allowed: distinct patients")
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    try:
+        with contextlib.closing(reports.render_each([m for _, _, m in jobs], workers=workers)) as rendered:
+            for index, pdf in rendered:
+                assessment_id, kind, model = jobs[index]
+                write_bytes_atomically(folder / f"{model.file_stem}.pdf", pdf, "--out-dir")
+                services.record_report_printed(db, assessment_id, [kind], actor=actor)
+                written += 1
+                _progress_bar(written, len(jobs))
+    except (OSError, InputError) as err:
+        why = err.message if isinstance(err, InputError) else (err.strerror or type(err).__name__)
+        if sys.stderr.isatty() and written:
+            print(file=sys.stderr)  # end the progress bar's line
+        raise InputError("--out-dir", f"{why}; stopped after {written} of {len(jobs)} reports: the {written} "
+                                      f"written (each whole, each audited as printed) are in {folder}") from None
+    return written
 
 
 def cmd_clinic(args) -> int:
@@ -574,6 +761,14 @@ def cmd_model(args) -> int:
         print(f"Trained {model.version} (seed {args.seed}) from clinical-evidence.md into {args.out}")
         return EXIT_OK
     db = _open_db(args)
+    if action == "activate":  # a version that is not there is refused before anything is written
+        from models import load_default_model
+
+        if args.version == load_default_model().version:
+            _ensure_shipped_model(db)
+        services.activate_model_version(db, args.version, actor=_actor(args))
+        print(f"Activated model {args.version}: new assessments are scored with it.")
+        return EXIT_OK
     _ensure_shipped_model(db)
     if action == "list":
         rows = [{"version": v.version, "kind": v.kind, "active": v.active, "created_at": v.created_at}
@@ -583,10 +778,6 @@ def cmd_model(args) -> int:
         else:
             for r in rows:
                 print(f"{'*' if r['active'] else ' '} {r['version']:<40} {r['kind']:<13} {r['created_at']:%Y-%m-%d %H:%M}")
-        return EXIT_OK
-    if action == "activate":
-        services.activate_model_version(db, args.version, actor=_actor(args))
-        print(f"Activated model {args.version}: new assessments are scored with it.")
         return EXIT_OK
     model = from_bytes(services.active_model_version(db).artifact)
     if action == "card":
@@ -688,11 +879,18 @@ def cmd_user(args) -> int:
     return EXIT_OK
 
 
+#: Problems of a rejected import named on its one error line (the rest are counted).
+IMPORT_PROBLEMS_SHOWN = 10
+
+
 def cmd_import(args) -> int:
     from records.exchange import ImportRejected, import_csv
 
     if bool(args.csv) == bool(args.fhir):
         raise CommandError("--csv FILE or --fhir FILE: exactly one is required", "stepback import")
+    from records.files import input_file
+
+    input_file(args.fhir or args.csv, "--fhir" if args.fhir else "--csv")
     db = _open_db(args)
     try:
         if args.fhir:
@@ -703,9 +901,11 @@ def cmd_import(args) -> int:
             from models import risk_function
 
             summary = import_csv(db, args.csv, actor=_actor(args), risk_fn=risk_function(_active_model(db)))
-    except ImportRejected as err:
-        print(f"stepback import: error: {err.field}: {err.message}", file=sys.stderr)
-        print(err.report(), file=sys.stderr)
+    except ImportRejected as err:  # one line: the count, then the first problems ("line N: column: why")
+        shown = "; ".join(str(p) for p in err.problems[:IMPORT_PROBLEMS_SHOWN])
+        more = len(err.problems) - IMPORT_PROBLEMS_SHOWN
+        tail = f" (and {more} more)" if more > 0 else ""
+        print(_one_line(f"stepback import: error: {err.field}: {err.message}: {shown}{tail}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.fhir:
         print(f"Imported {summary.rows} FHIR patients: {summary.patients_added} new, "
@@ -761,7 +961,9 @@ def cmd_quality(args) -> int:
         raise InputError(f"--{err.field}", err.message) from None
     if args.out and Path(args.out).suffix.lower() != ".pdf":
         raise InputError("--out", f"{args.out}: allowed: a file name ending in .pdf")
-    visits = read_visits(args.visits) if args.visits else []
+    from records.files import input_file
+
+    visits = read_visits(input_file(args.visits, "--visits")) if args.visits else []
     report = falls_screening(_open_db(args), period_from=start, period_to=end, visits=visits, clinic=args.clinic,
                              measure=measure, actor=_actor(args))
     if args.out:
@@ -799,7 +1001,9 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     from records.backup import restore
     from records.db import resolve_url
+    from records.files import input_file
 
+    input_file(args.file, "backup_file")
     info = restore(resolve_url(_database_url(args)), args.file, actor=_actor(args))
     print(f"Restored {args.file} into {info.target} (schema {info.revision_in_file} → {info.revision_now}).")
     if info.audit_rows_after_backup:
@@ -828,6 +1032,9 @@ def build_parser() -> Parser:
                            help="database URL or SQLite file (default: $STEPBACK_DATABASE_URL or the user data directory)")
     db_parent.add_argument("--clinician", metavar="USERNAME", default=argparse.SUPPRESS,
                            help="who is recording (default: $STEPBACK_CLINICIAN or the login name)")
+    db_parent.add_argument("--create", action="store_true", default=argparse.SUPPRESS,
+                           help="make a new SQLite database at --db (or $STEPBACK_DATABASE_URL) when there is none; "
+                                "without it a missing file is an error")
     parser = Parser(prog="stepback", description="Fall-risk screening with the 3-meter backward walk test.")
     parser.add_argument("--db", metavar="URL_OR_PATH", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -859,7 +1066,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_patient_add)
     p = psub.add_parser("list", parents=[db_parent], help="list patients")
     p.add_argument("--search", help="MRN prefix or part of a name")
-    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    p.add_argument("--limit", type=_whole(1, 100_000), default=100, help="at most this many (default 100)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_patient_list)
 
@@ -873,7 +1080,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_assess)
 
     p = sub.add_parser("amend", parents=[db_parent], help="amend a final assessment (a new version; the old one is kept)")
-    p.add_argument("--assessment", type=int, required=True, metavar="ID", help="the current version of a final assessment")
+    p.add_argument("--assessment", type=_whole(1, MAX_ID), required=True, metavar="ID", help="the current version of a final assessment")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why it is amended (1–500 characters)")
     p.add_argument("--trial", action="append", metavar="SECONDS", help="the corrected timed trials (repeat; replaces all)")
     p.add_argument("--date", help="corrected assessment date YYYY-MM-DD")
@@ -892,14 +1099,14 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("report", parents=[db_parent], help="print PDF reports (one, or a batch)")
     p.add_argument("--mrn", help="one report: the patient's MRN")
-    p.add_argument("--assessment", type=int, metavar="ID", help="one report: this assessment (default: the latest)")
+    p.add_argument("--assessment", type=_whole(1, MAX_ID), metavar="ID", help="one report: this assessment (default: the latest)")
     p.add_argument("--kind", choices=("patient", "clinician"), help="which report (a batch prints both by default)")
     p.add_argument("--out", metavar="FILE.pdf", help="one report: where to write it")
     p.add_argument("--due", action="store_true", help="batch: every patient whose reassessment date has come")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="batch: assessments on or after this date")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="batch: assessments on or before this date")
     p.add_argument("--out-dir", metavar="DIR", help="batch: folder for the PDFs")
-    p.add_argument("--workers", type=int, default=2, help="batch: worker processes (default 2, one per core)")
+    p.add_argument("--workers", type=_whole(1, MAX_REPORT_WORKERS), default=2, help="batch: worker processes (default 2, one per core)")
     p.add_argument("--clinic", metavar="NAME", help="clinic name printed on the reports (default: `clinic set`)")
     p.add_argument("--language", metavar="en|es|zh-Hans",
                    help="language of the patient handout (default: the patient's preferred language, else en)")
@@ -921,12 +1128,12 @@ def build_parser() -> Parser:
     model = sub.add_parser("model", help="the fall-risk model: train, evaluate, card, recalibrate, activate, list")
     msub = model.add_subparsers(dest="model_command", metavar="ACTION", parser_class=Parser)
     p = msub.add_parser("train", help="rebuild the evidence model from clinical-evidence.md (fixed seed)")
-    p.add_argument("--seed", type=int, default=20250601, help="seed of the evidence cohort (default 20250601)")
+    p.add_argument("--seed", type=_whole(0, 2**32 - 1), default=20250601, help="seed of the evidence cohort (default 20250601)")
     p.add_argument("--out", required=True, metavar="FILE.skops", help="where to write the fitted model")
     p.add_argument("--card", metavar="FILE.md", help="also write its model card here")
     p.set_defaults(func=cmd_model)
     p = msub.add_parser("evaluate", parents=[db_parent], help="metrics of the active model on an independent evidence cohort")
-    p.add_argument("--seed", type=int, default=20250602, help="seed of the evaluation cohort (default 20250602)")
+    p.add_argument("--seed", type=_whole(0, 2**32 - 1), default=20250602, help="seed of the evaluation cohort (default 20250602)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_model)
     p = msub.add_parser("card", parents=[db_parent], help="print the active model's card")
@@ -1021,10 +1228,54 @@ def _risk_options(p) -> None:
                         "without them the program is supervised")
 
 
+@functools.cache
+def _parser() -> Parser:
+    """The command line, built once per process (argparse parsers keep no state between parses)."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stepback`` console script."""
-    parser = build_parser()
+    code = EXIT_BAD_INPUT
     try:
+        code = _run(_parser(), argv)
+        if code == EXIT_OK:
+            for warning in _WARNINGS:
+                print(warning, file=sys.stderr)
+        return code
+    finally:
+        _WARNINGS.clear()
+        while _OPENED:  # release the connections (main may run many times in one process)
+            _OPENED.pop().dispose()
+        while _CREATED:  # a refused command leaves no new, empty database behind
+            created = _CREATED.pop()
+            if code != EXIT_OK:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    with contextlib.suppress(OSError):
+                        Path(f"{created}{suffix}").unlink(missing_ok=True)
+
+
+def _check_text(argv: Sequence[str]) -> None:
+    """Refuse an argument that is not UTF-8 text (bytes the shell passed that decode to lone surrogates)."""
+    for i, token in enumerate(argv):
+        try:
+            token.encode("utf-8")
+        except UnicodeEncodeError:
+            before = argv[i - 1] if i and argv[i - 1].startswith("-") else None
+            field = before.partition("=")[0] if before else (token.partition("=")[0] if token.startswith("-") else "argument")
+            raise CommandError(f"{_printable(field)[:40]}: {_printable(token)[:60]!r} is not UTF-8 text; allowed: UTF-8 "
+                               "names, numbers and paths") from None
+
+
+def _printable(text: str) -> str:
+    """``text`` with anything that is not UTF-8 shown as an escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _run(parser: Parser, argv: Sequence[str] | None) -> int:
+    """Parse ``argv``, run the command, and turn every refusal into one line and exit code 2."""
+    try:
+        _check_text(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
         func: Callable | None = getattr(args, "func", None)
         if func is None:
@@ -1054,9 +1305,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+#: Every character :meth:`str.splitlines` breaks a line at, and how an error line shows it.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
 def _one_line(text: str) -> str:
     """The error contract is one line: show any line break in echoed input escaped."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    return text.translate(_LINE_BREAKS)
 
 
 if __name__ == "__main__":  # pragma: no cover

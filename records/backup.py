@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from assessment.errors import InputError
 
 from .audit import write_audit
-from .db import MIGRATIONS, SQLITE_BUSY_TIMEOUT_MS, Database
+from .db import MIGRATIONS, SQLITE_BUSY_TIMEOUT_MS, Database, head_revision
 from .files import output_path, remove_stale_temporaries, temporary_prefix
 from .validation import validate_actor
 
@@ -64,14 +64,15 @@ class RestoreInfo:
     safety_copy: Path | None = None
 
 
-def known_revisions() -> set[str]:
+@functools.cache
+def known_revisions() -> frozenset[str]:
     """Every Alembic revision id of :mod:`records.migrations`."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
-    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    return frozenset(script.revision for script in ScriptDirectory.from_config(config).walk_revisions())
 
 
 @functools.cache
@@ -95,6 +96,23 @@ def expected_objects(revision: str) -> frozenset[tuple]:
             ).fetchall())
         finally:
             connection.close()
+
+
+def _check_text(connection: sqlite3.Connection, name: str, field: str) -> None:
+    """Refuse a file with text that is not UTF-8 (a flipped bit in a name passes SQLite's integrity check).
+
+    Every row is read once, as the app would read it; StepBack only ever
+    writes UTF-8, so such text means damage.
+    """
+    tables = [r[0] for r in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    for table in tables:
+        try:
+            cursor = connection.execute(f'SELECT * FROM "{table}"')
+            while cursor.fetchmany(1000):
+                pass
+        except sqlite3.OperationalError as err:  # "Could not decode to UTF-8 column ..."
+            raise InputError(field, f"{name} is damaged (table {table}: {str(err).split(' with text')[0][:120]})") from None
 
 
 def _sqlite_path(url_or_path: str | os.PathLike) -> Path:
@@ -164,6 +182,7 @@ def inspect_database_file(path: str | os.PathLike, field: str = "backup_file") -
             kind, name = unexpected[0][0], unexpected[0][1]
             raise InputError(field, f"{path.name} holds {kind} {name[:60]!r}, which StepBack does not create; "
                                     "allowed: the schema of a file made by stepback backup (no triggers, views or extra objects)")
+        _check_text(connection, path.name, field)
         return rows[0][0], _row_counts(connection)
     except sqlite3.DatabaseError as err:
         raise InputError(field, f"{path.name} cannot be read as a database: {err}") from None
@@ -251,6 +270,8 @@ def restore(db_url_or_path: str | os.PathLike, backup_file: str | os.PathLike, *
     """
     actor = validate_actor(actor)
     target = _sqlite_path(db_url_or_path)
+    if target.exists() and not target.is_file():
+        raise InputError("database", f"{str(target)[:200]} is not a file; allowed: a SQLite database file")
     revision_in_file, _ = inspect_database_file(backup_file)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=".stepback-restore-", suffix=".sqlite3", dir=target.parent)
@@ -266,7 +287,8 @@ def restore(db_url_or_path: str | os.PathLike, backup_file: str | os.PathLike, *
             source.close()
         staged = Database(f"sqlite:///{tmp}")
         try:
-            staged.upgrade()  # an older backup is brought to the current schema before it goes live
+            if staged.current_revision() != head_revision():
+                staged.upgrade()  # an older backup is brought to the current schema before it goes live
             revision_now = staged.current_revision()
         finally:
             staged.dispose()
@@ -274,11 +296,15 @@ def restore(db_url_or_path: str | os.PathLike, backup_file: str | os.PathLike, *
         newer = _audit_rows_newer_than(target, _newest_audit(tmp))
         safety_copy = _safety_copy(target) if newer else None
         source = sqlite3.connect(tmp)
-        destination = sqlite3.connect(target, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            destination = sqlite3.connect(target, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as err:
+            source.close()
+            raise InputError("database", f"cannot open {target.name[:200]}: {err}; it was left unchanged") from None
         try:
             source.backup(destination)  # one SQLite transaction on the target
         except sqlite3.Error as err:
-            raise InputError("database", f"cannot write {target.name}: {err}; it was left unchanged") from None
+            raise InputError("database", f"cannot write {target.name[:200]}: {err}; it was left unchanged") from None
         finally:
             destination.close()
             source.close()

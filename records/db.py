@@ -8,6 +8,7 @@ upgraded only by Alembic (:meth:`Database.upgrade`), never by
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import sqlite3
@@ -353,5 +354,17 @@ def open_database(url: str | None = None) -> Database:
         Upgraded to the newest migration.
     """
     database = Database(url)
-    database.upgrade()
+    if database.current_revision() != head_revision():  # a database at head needs no Alembic run
+        database.upgrade()
     return database
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration's revision id (read once per process from the migration scripts)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return ScriptDirectory.from_config(config).get_current_head()

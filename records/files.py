@@ -19,6 +19,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from assessment.errors import InputError
@@ -69,6 +70,29 @@ def output_path(path: str | os.PathLike, field: str = "out") -> Path:
     return target
 
 
+def input_file(path: str | os.PathLike, field: str) -> Path:
+    """``path`` as a file to read: it must exist and be a regular file (a symlink to one is followed).
+
+    A device (``/dev/zero`` never ends), a FIFO or a directory is refused
+    before anything reads it.
+
+    Raises
+    ------
+    InputError
+        Naming ``field``: no such file, or not a regular file.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(field, f"{str(path)[:200]}: no such file") from None
+    except (OSError, ValueError) as err:
+        raise InputError(field, f"cannot read {str(path)[:200]}: {getattr(err, 'strerror', None) or type(err).__name__}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device or special file"
+        raise InputError(field, f"{str(path)[:200]} is {kind}; allowed: a regular file")
+    return Path(path)
+
+
 def temporary_prefix(kind: str) -> str:
     """The prefix of a temporary file of ``kind`` written by this process."""
     return f".stepback-{kind}-{os.getpid()}-"
@@ -100,6 +124,25 @@ def remove_stale_temporaries(directory: str | os.PathLike) -> int:
             except OSError:
                 pass
     return removed
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[Path], None], field: str = "out") -> Path:
+    """Call ``write(temporary path)``, then rename the temporary file over the checked target (:func:`output_path`).
+
+    For writers that take a path (pandas, Arrow). A failure removes the
+    temporary file and leaves the target as it was. Returns the target.
+    """
+    target = output_path(path, field)
+    remove_stale_temporaries(target.parent)
+    handle, tmp = tempfile.mkstemp(prefix=temporary_prefix("out"), suffix=target.suffix, dir=target.parent)
+    os.close(handle)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def write_bytes_atomically(path: str | os.PathLike, data: bytes, field: str = "out") -> Path:

@@ -14,7 +14,7 @@ from .patient import build_patient_report
 
 __all__ = [
     "Heading", "IconItem", "IconList", "Paragraph", "ReportModel", "Table", "TrendChart", "TrendPoint",
-    "build_clinician_report", "build_patient_report", "render_many", "render_pdf",
+    "build_clinician_report", "build_patient_report", "render_each", "render_many", "render_pdf",
 ]
 
 
@@ -23,6 +23,13 @@ def render_pdf(model: ReportModel) -> bytes:
     from .render import render_pdf as _render
 
     return _render(model)
+
+
+def render_each(models, workers: int = 2):
+    """Render many models to PDF bytes, yielding each as it is done; see :func:`reports.batch.render_each`."""
+    from .batch import render_each as _each
+
+    return _each(models, workers=workers)
 
 
 def render_many(models, out_dir, workers: int = 2, progress=None):

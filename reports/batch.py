@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -12,8 +13,49 @@ from .typeface import register_fonts
 
 
 def _render_to(model: ReportModel, path: str) -> str:
-    Path(path).write_bytes(render_pdf(model))
+    """Render ``model`` to ``path`` through a temporary file in the same folder and a rename.
+
+    A failure (disk full ...) leaves no partial PDF under the report's name
+    and removes the temporary file.
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with open(tmp, "wb") as stream:
+            stream.write(render_pdf(model))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+def render_each(models: Sequence[ReportModel], workers: int = 2) -> Iterator[tuple[int, bytes]]:
+    """Render ``models`` to PDF bytes in parallel; yield ``(index, pdf)`` as each is done.
+
+    The caller writes each one (and may stop early: closing the generator
+    cancels the reports not yet started).
+
+    Raises
+    ------
+    ValueError
+        ``workers`` < 1.
+    """
+    if workers < 1:
+        raise ValueError(f"workers: {workers} is not allowed; allowed: 1 or more")
+    if workers == 1 or len(models) <= 1:
+        for index, model in enumerate(models):
+            yield index, render_pdf(model)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=register_fonts)
+    try:
+        futures = {pool.submit(render_pdf, m): i for i, m in enumerate(models)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def render_many(

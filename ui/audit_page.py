@@ -16,7 +16,7 @@ import streamlit as st
 from assessment.errors import InputError
 from records.audit_query import AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX, AuditFilter, audit_choices, export_audit_csv, query_audit
 
-from .common import require_admin, show_error
+from .common import file_button, require_admin, show_error
 from .resources import actor, database
 
 ANY = "(any)"
@@ -82,9 +82,9 @@ def render() -> None:
     if rows:
         st.dataframe(audit_rows(rows), hide_index=True, width="stretch")
     username = actor()
-    st.download_button(
-        "Export these rows (CSV)", data=lambda: export_audit_csv(db, flt, actor=username),
+    file_button(  # built on the click, over this session's WebSocket, never at a /media URL
+        "Export these rows (CSV)", lambda: export_audit_csv(db, flt, actor=username),
         file_name=f"stepback-audit-{date.today().isoformat()}.csv", mime="text/csv", key="audit_export",
-        icon=":material/download:", on_click="ignore", disabled=not rows,
+        disabled=not rows,
     )
     st.caption("The export is itself recorded in the audit trail.")

@@ -21,7 +21,7 @@ from records.quality import falls_screening, read_visits
 from reports.quality import build_quality_pdf
 
 from . import flow
-from .common import md_escape, show_error, words
+from .common import file_button, md_escape, show_error, words
 from .patients import clinic_scope, summary_columns
 from .resources import actor, database
 
@@ -54,11 +54,12 @@ def matching_rows(db, search: str | None, scope: str | None) -> list[dict]:
              "assessment_id": summaries[p.mrn].assessment_id} for p in found]
 
 
-def _batch_print(rows: list[dict]) -> None:
+def _reports_zip(rows: list[dict]) -> bytes | None:
+    """Both reports of each row's latest assessment in one ZIP (None, said on the page, when there are none)."""
     ids = [r["assessment_id"] for r in rows if r["assessment_id"] is not None]
     if not ids:
         st.info("No finalized assessment among these patients.")
-        return
+        return None
     clinician = st.session_state.get("clinician_name") or actor()
     bar = st.progress(0.0, text=f"0 of {len(ids)} reports")
     buffer = io.BytesIO()
@@ -72,8 +73,7 @@ def _batch_print(rows: list[dict]) -> None:
             zf.writestr(f"{pm.file_stem}.pdf", patient_pdf)
             zf.writestr(f"{cm.file_stem}.pdf", clinician_pdf)
             bar.progress(i / len(ids), text=f"{i} of {len(ids)} reports")
-    st.download_button("Download all reports (ZIP)", buffer.getvalue(), file_name=f"stepback-reports-{date.today()}.zip",
-                       mime="application/zip", type="primary", key="dl_zip")
+    return buffer.getvalue()
 
 
 def not_screened_rows(report) -> list[dict]:
@@ -92,13 +92,29 @@ def _quality_section(db, scope: str | None) -> None:
     start = c1.date_input("From", value=date(today.year, 1, 1), key="quality_from")
     end = c2.date_input("To", value=today, key="quality_to")
     visits_file = st.file_uploader("EHR visit list (optional CSV, columns mrn,date)", type=["csv"], key="quality_visits")
-    if not st.button("Compute the quality report", key="quality_run", icon=":material/fact_check:"):
+
+    def compute():
+        try:
+            visits = read_visits(data=visits_file.getvalue()) if visits_file is not None else []
+            return falls_screening(db, period_from=start, period_to=end, visits=visits, clinic=scope, actor=actor())
+        except InputError as exc:
+            show_error(exc)
+            return None
+
+    def quality_pdf() -> bytes | None:
+        report = compute()
+        return build_quality_pdf(report) if report is not None else None
+
+    b1, b2 = st.columns(2)
+    with b1:
+        shown = st.button("Compute the quality report", key="quality_run", icon=":material/fact_check:")
+    with b2:  # computed and built on the click, never at a /media URL (it names patients not yet screened)
+        file_button("Download the quality report (PDF)", quality_pdf, file_name=f"stepback-cms139-{start}-{end}.pdf",
+                    mime="application/pdf", key="quality_pdf")
+    if not shown:
         return
-    try:
-        visits = read_visits(data=visits_file.getvalue()) if visits_file is not None else []
-        report = falls_screening(db, period_from=start, period_to=end, visits=visits, clinic=scope, actor=actor())
-    except InputError as exc:
-        show_error(exc)
+    report = compute()
+    if report is None:
         return
     q1, q2, q3, q4 = st.columns(4)
     q1.metric("Denominator", report.denominator, help="Patients 65 or older with a visit in the period.")
@@ -116,9 +132,6 @@ def _quality_section(db, scope: str | None) -> None:
         st.text("Screened at risk without a printed program: " + ", ".join(report.plan_missing))
     if report.unknown_visit_mrns:
         st.caption(f"{len(report.unknown_visit_mrns)} MRN(s) of the visit list are not patients here; not counted.")
-    st.download_button("Download the quality report (PDF)", build_quality_pdf(report),
-                       file_name=f"stepback-cms139-{report.period_from}-{report.period_to}.pdf",
-                       mime="application/pdf", key="quality_pdf", icon=":material/download:", on_click="ignore")
 
 
 def render() -> None:
@@ -164,11 +177,15 @@ def render() -> None:
     if scope_choice == "patients matching a search":
         search = st.text_input("Patients matching (name or MRN); blank: the first in name order",
                                key="clinic_search") or None
-    if st.button("Build reports", key="batch_print", icon=":material/print:"):
+    def build_zip() -> bytes | None:
         try:
             rows = due if scope_choice.startswith("patients due") else matching_rows(db, search, scope)
         except InputError as exc:
             show_error(exc)
-            return
-        _batch_print(rows)
+            return None
+        return _reports_zip(rows)
+
+    # built on the click and handed over this session's WebSocket: never at a /media URL
+    file_button("Build and download the reports (ZIP)", build_zip, file_name=f"stepback-reports-{date.today()}.zip",
+                mime="application/zip", key="batch_print", icon=":material/print:", primary=True)
     _quality_section(db, scope)

@@ -409,6 +409,7 @@ def file_button(label: str, make: Callable[[], bytes], *, file_name: str, mime: 
         The button's text.
     make : callable
         Builds the bytes (and writes its audit row); called only on the click.
+        It may return None when there is nothing to hand over (it has said why).
     file_name : str
         Sanitised to letters, digits, ``_ . -``.
     mime : str
@@ -419,6 +420,8 @@ def file_button(label: str, make: Callable[[], bytes], *, file_name: str, mime: 
     if not st.button(label, key=key, type="primary" if primary else "secondary", icon=icon, disabled=disabled):
         return
     data = make()
+    if data is None:
+        return
     name = _FILE_NAME_UNSAFE.sub("_", file_name)[:120] or "download"
     kind = mime if re.fullmatch(r"[a-z]+/[a-z0-9.+-]+", mime) else "application/octet-stream"
     _save_component(key=f"{key}_file", data={"name": name, "mime": kind, "token": secrets.token_hex(8),

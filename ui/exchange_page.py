@@ -177,10 +177,10 @@ def _export_section(db) -> None:
 def _bulk_section(db) -> None:
     st.subheader("Whole clinic as FHIR Bulk Data (administrators)")
     username = actor()
-    st.download_button(
-        "Download FHIR NDJSON (ZIP)", data=lambda: bulk_zip_bytes(db, actor=username),
+    file_button(  # built on the click, never at a /media URL
+        "Download FHIR NDJSON (ZIP)", lambda: bulk_zip_bytes(db, actor=username),
         file_name=f"stepback-bulk-fhir-{date.today().isoformat()}.zip", mime="application/zip",
-        key="export_fhir_bulk", icon=":material/download:", on_click="ignore",
+        key="export_fhir_bulk",
     )
     st.caption("Patient.ndjson, Observation.ndjson and RiskAssessment.ndjson, one resource a line, for a data "
                "warehouse. Every patient and current final assessment; the export is recorded in the audit trail.")

@@ -4,6 +4,8 @@ download)."""
 
 from __future__ import annotations
 
+import base64
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -181,8 +183,12 @@ def _reports_block(view) -> None:
         if not cached or cached[:2] != (view.id, model.kind):
             cached = (view.id, model.kind, flow.print_report(db, view.id, model, actor=actor()))
             st.session_state[PREVIEW] = cached
-        try:
-            st.pdf(cached[2], height=700)
+        try:  # a data: URI travels as component data over this session's WebSocket; st.pdf(bytes) would
+            # put the PDF at a /media URL that serves it to anyone holding the id (see ui.common.file_button)
+            from streamlit_pdf import pdf_viewer
+
+            pdf_viewer("data:application/pdf;base64," + base64.b64encode(cached[2]).decode("ascii"), height=700,
+                       key="preview_pdf", alt=f"{which} preview")
         except Exception as exc:  # streamlit-pdf missing: say so rather than fail the page
             st.warning(f"PDF preview unavailable ({type(exc).__name__}); use the download buttons.")
 

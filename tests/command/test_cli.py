@@ -155,7 +155,12 @@ def test_batch_needs_out(tmp_path, capsys):
 
 @pytest.fixture
 def db(tmp_path):
-    return str(tmp_path / "clinic.sqlite3")
+    """A new, migrated SQLite file (the CLI makes one only with --create)."""
+    from records.db import open_database
+
+    path = tmp_path / "clinic.sqlite3"
+    open_database(f"sqlite:///{path}").dispose()
+    return str(path)
 
 
 def _counts(db_path):
@@ -240,10 +245,47 @@ def test_unicode_names_round_trip(capsys, db):
 def test_env_database_url_is_used(capsys, tmp_path, monkeypatch):
     path = tmp_path / "env.sqlite3"
     monkeypatch.setenv("STEPBACK_DATABASE_URL", f"sqlite:///{path}")
-    code, _, err = run(capsys, "patient", "add", "--mrn", "E1", "--given", "Eve", "--family", "Env",
-                       "--birth-date", "1945-05-05", "--sex", "female")
+    argv = ["patient", "add", "--mrn", "E1", "--given", "Eve", "--family", "Env", "--birth-date", "1945-05-05",
+            "--sex", "female"]
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err == f"stepback: error: STEPBACK_DATABASE_URL: no database at {path}; add --create to make a new one\n"
+    assert not path.exists()
+    code, _, err = run(capsys, *argv, "--create")
     assert code == 0, err
     assert path.exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["patient", "list"], ["patient", "add", "--mrn", "T1", "--given", "A", "--family", "B", "--birth-date",
+                          "1950-01-01", "--sex", "male"],
+    ["assess", "--mrn", "T1", "--trial", "5"], ["user", "list"], ["model", "list"], ["model", "activate", "x"],
+    ["clinic", "show"], ["backup", "--out", "b.sqlite3"], ["export", "--csv", "e.csv"],
+    ["report", "--due", "--out-dir", "."], ["score", "--age", "70", "--trial", "5"],
+])
+@pytest.mark.parametrize("form", ["path", "url", "missing folder"])
+def test_a_db_that_does_not_exist_is_not_created(capsys, tmp_path, monkeypatch, argv, form):
+    monkeypatch.delenv("STEPBACK_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / ("typo.sqlite3" if form != "missing folder" else "no/such/typo.sqlite3")
+    value = f"sqlite:///{path}" if form == "url" else str(path)
+    code, out, err = run(capsys, *argv, "--db", value)
+    assert (code, out) == (2, "")
+    hint = "allowed: an existing StepBack database" if argv[0] == "score" else "add --create to make a new one"
+    assert err == f"stepback: error: --db: no database at {path}; {hint}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_create_makes_the_database_and_restore_needs_it_too(capsys, db, tmp_path):
+    fresh = tmp_path / "fresh.sqlite3"
+    assert run(capsys, "patient", "list", "--db", str(fresh), "--create")[0] == 0
+    assert fresh.exists()
+    assert run(capsys, "backup", "--db", db, "--out", str(tmp_path / "b.sqlite3"))[0] == 0
+    target = tmp_path / "new.sqlite3"
+    code, _, err = run(capsys, "restore", "--db", str(target), str(tmp_path / "b.sqlite3"))
+    assert code == 2 and "--db: no database at" in err and not target.exists()
+    code, _, err = run(capsys, "restore", "--db", str(target), "--create", str(tmp_path / "b.sqlite3"))
+    assert code == 0, err
 
 
 # --------------------------------------------------------------------------- reports
@@ -280,7 +322,7 @@ def test_report_one_and_batch(capsys, db, tmp_path):
     code, _, err = run(capsys, "report", "--db", db, "--due", "--out-dir", str(due))
     assert code == 0, err
     assert sorted(p.name.split("-")[0] for p in due.glob("*.pdf")) == ["clinician", "patient"]
-    assert "2/2 reports" in err  # the progress bar
+    assert "reports" not in err  # the progress bar is drawn at a terminal only
 
     ranged = tmp_path / "march"
     code, _, err = run(capsys, "report", "--db", db, "--from", "2026-03-01", "--to", "2026-03-31",
@@ -518,7 +560,6 @@ def test_user_add_reads_the_password_from_stdin_never_an_argument(capsys, db, mo
 
 
 def test_user_add_rejects_a_short_password_and_writes_nothing(capsys, db, monkeypatch):
-    run(capsys, "patient", "list", "--db", db)  # creates the database
     before = _counts(db)
     _with_stdin(monkeypatch, "short\n")
     code, _, err = run(capsys, "user", "add", "--db", db, "--username", "admin", "--admin")
@@ -536,7 +577,7 @@ def test_export_import_round_trip_and_bad_import(capsys, db, tmp_path):
     assert "'=cmd" in first.read_text("utf-8-sig")  # neutralised against formula injection
 
     other = str(tmp_path / "other.sqlite3")
-    code, out, err = run(capsys, "import", "--db", other, "--csv", str(first))
+    code, out, err = run(capsys, "import", "--db", other, "--create", "--csv", str(first))
     assert code == 0, err
     second = tmp_path / "two.csv"
     run(capsys, "export", "--db", other, "--csv", str(second))

@@ -24,7 +24,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def db(tmp_path, capsys):
     path = str(tmp_path / "clinic.sqlite3")
-    code, _, err = run(capsys, "patient", "add", "--db", path, "--mrn", "M1", "--given", "Ana", "--family", "Ruiz",
+    code, _, err = run(capsys, "patient", "add", "--db", path, "--create", "--mrn", "M1", "--given", "Ana", "--family", "Ruiz",
                        "--birth-date", "1948-03-02", "--sex", "female")
     assert code == 0, err
     return path

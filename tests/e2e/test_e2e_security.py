@@ -251,12 +251,41 @@ def test_no_report_or_export_is_ever_at_a_media_url(page, app_server, accounts):
     with page.expect_download() as info:
         page.get_by_role("button", name="Download patient report (PDF)").click()
     assert open(info.value.path(), "rb").read(5) == b"%PDF-"
+    page.get_by_text("Patient report", exact=True).click()  # the preview: pdf.js draws it from a data: URI
+    drawn = page.locator(".react-pdf__Page canvas").first
+    drawn.wait_for(timeout=60_000)
+    wait_idle(page)
+    drawn.scroll_into_view_if_needed()
+    assert drawn.bounding_box()["height"] > 300  # a page of the report, drawn
+    shot(page, "sec-14a-preview")
     goto(page, "Data")
     with page.expect_download() as info:
         page.get_by_role("button", name="Export all patients and assessments (CSV)").click()
     assert "MEDIA-1" in open(info.value.path(), encoding="utf-8-sig").read()
     shot(page, "sec-14-export-delivered")
-    assert media == [], media  # neither file went through Streamlit's media URLs
+    goto(page, "Clinic")
+    page.get_by_text("patients matching a search").click()
+    page.get_by_label("Patients matching (name or MRN); blank: the first in name order").fill("MEDIA-1")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Build and download the reports (ZIP)").click()
+    assert open(info.value.path(), "rb").read(2) == b"PK"
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the quality report (PDF)").click()
+    assert open(info.value.path(), "rb").read(5) == b"%PDF-"
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You are signed out (in every tab).").wait_for()
+    sign_in(page, app_server["url"], accounts["admin"])
+    goto(page, "Audit", "Audit trail")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export these rows (CSV)").click()
+    assert "action" in open(info.value.path(), encoding="utf-8-sig").readline()
+    goto(page, "Data")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download FHIR NDJSON (ZIP)").click()
+    assert open(info.value.path(), "rb").read(2) == b"PK"
+    assert media == [], media  # no file went through Streamlit's media URLs
     linked = page.eval_on_selector_all("[src*='/media/'],[href*='/media/']", "els => els.map(e => e.src || e.href)")
     assert [u for u in linked if urlsplit(u).path.startswith("/media/")] == []
     # and a request with no session cookie for a media id gets nothing

@@ -46,13 +46,13 @@ def test_option_mistakes_are_one_line_exit_2(capsys, filled_db, tmp_path):
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, argv
 
 
-def test_a_bad_fhir_import_prints_every_problem_and_writes_nothing(capsys, other_db, tmp_path):
+def test_a_bad_fhir_import_prints_its_problems_in_one_line_and_writes_nothing(capsys, other_db, tmp_path):
     path = tmp_path / "p.ndjson"
     path.write_text(json.dumps({"resourceType": "Patient", "gender": "other", "birthDate": "1950-01-01",
                                 "identifier": [{"system": "https://stepback.example/fhir/NamingSystem/mrn",
                                                 "value": "Q1"}], "name": [{"given": ["Q"], "family": "R"}]}) + "\n")
     code, out, err = run(capsys, "import", "--db", other_db.url, "--fhir", str(path))
     assert code == 2 and out == ""
-    assert err.splitlines() == ["stepback import: error: fhir: 1 bad row(s), nothing imported",
+    assert err.splitlines() == ["stepback import: error: fhir: 1 bad row(s), nothing imported: "
                                 "line 1: gender: 'other' cannot be stored; allowed: female, male, unknown or none"]
     assert svc.count_rows(other_db)["patients"] == 0

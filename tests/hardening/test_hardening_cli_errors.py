@@ -14,7 +14,7 @@ import pytest
 import cli
 from records import services as svc
 
-from hardening_support import add_patients, make_db
+from hardening_support import add_patients, make_db, table_digest
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ DB_VALUES = {
     "no driver": lambda tmp: "mysql://user@localhost/stepback",
     "unreachable server": lambda tmp: "postgresql+psycopg://u:p@127.0.0.1:1/stepback",
     "long file name": lambda tmp: str(tmp / ("a" * 300)),
+    "empty": lambda tmp: "",  # not the default database: that would be made in the user data directory
 }
 
 
@@ -99,6 +100,59 @@ def test_a_bit_flipped_backup_is_refused_in_one_line(store):
         data[offset] ^= 0xFF
     bad = tmp / "flipped.sqlite3"
     bad.write_bytes(bytes(data))
-    target = tmp / "target.sqlite3"
-    code, _, err = run(["restore", str(bad), "--db", str(target)])
-    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    before = path.read_bytes()
+    code, _, err = run(["restore", str(bad), "--db", str(path)])
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and "backup_file" in err, err
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("version", ["no-such-version", "", "x" * 500, "evidence\u2028v1"])
+def test_model_activate_of_a_bad_version_writes_no_row(store, version):
+    tmp, path, _ = store
+    before = table_digest(path)  # every table, the audit log included
+    code, out, err = run(["model", "activate", version, "--db", str(path)])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "version" in err, err
+    assert table_digest(path) == before
+
+
+def test_score_out_onto_a_symlink_to_the_database_is_refused(store):
+    tmp, path, _ = store
+    (tmp / "walks.csv").write_text("age,sex,trial_1\n78,female,5.2\n", "utf-8")
+    (tmp / "link.csv").symlink_to(path)
+    before = table_digest(path)
+    code, out, err = run(["score", "--csv", "walks.csv", "--out", "link.csv"])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "--out" in err and "symbolic link" in err, err
+    assert table_digest(path) == before
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".stepback-")) == []
+
+
+def test_a_refused_command_leaves_no_database_it_was_asked_to_create(store):
+    tmp, _, _ = store
+    code, _, err = run(["assess", "--db", "new.sqlite3", "--create", "--mrn", "NOPE", "--trial", "5"])
+    assert code == 2 and "NOPE" in err and len(err.splitlines()) == 1, err
+    assert not [p.name for p in tmp.iterdir() if p.name.startswith("new.sqlite3")]
+    code, _, err = run(["patient", "list", "--db", "new.sqlite3", "--create"])
+    assert code == 0 and (tmp / "new.sqlite3").exists(), err
+
+
+def test_create_needs_an_existing_folder_and_refuses_a_dangling_symlink(store):
+    tmp, _, _ = store
+    (tmp / "dangling.sqlite3").symlink_to(tmp / "elsewhere.sqlite3")
+    for value, expected in (("no/such/folder/x.sqlite3", "does not exist"), ("dangling.sqlite3", "symbolic link")):
+        code, out, err = run(["patient", "list", "--db", value, "--create"])
+        assert code == 2 and out == "" and err.startswith("stepback: error: --db: ") and expected in err, err
+    assert not (tmp / "no").exists() and not (tmp / "elsewhere.sqlite3").exists()
+
+
+def test_a_backup_with_text_that_is_not_utf8_is_refused(store):
+    tmp, path, _ = store
+    good = tmp / "good.sqlite3"
+    assert run(["backup", "--out", str(good), "--db", str(path)])[0] == 0
+    data = good.read_bytes()
+    at = data.index(b"Given0")  # a name: SQLite's integrity check does not look inside text
+    bad = tmp / "bad.sqlite3"
+    bad.write_bytes(data[:at] + b"\xff" + data[at + 1:])
+    before = table_digest(path)
+    code, out, err = run(["restore", str(bad), "--db", str(path)])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "damaged (table patients" in err, err
+    assert table_digest(path) == before

@@ -25,6 +25,7 @@ def db_url(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'stepback.db'}"
     monkeypatch.setenv("STEPBACK_DATABASE_URL", url)
     monkeypatch.setenv("STEPBACK_CLINICIAN", "jnovak")
+    open_database(url).dispose()  # the CLI opens only an existing SQLite file (or makes one with --create)
     return url
 
 

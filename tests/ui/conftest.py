@@ -48,26 +48,6 @@ def patient(db):
 
 
 @pytest.fixture
-def deferred(monkeypatch):
-    """Deferred download callables registered during AppTest runs, by file name.
-
-    A deferred ``st.download_button`` runs its callable only when the browser
-    fetches the file; calling the captured callable is that click.
-    """
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    captured: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        captured[file_name] = data_callable
-        return original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
-    return captured
-
-
-@pytest.fixture
 def delivered(monkeypatch):
     """Files handed over by ``ui.common.file_button`` during AppTest runs: file name → bytes.
 

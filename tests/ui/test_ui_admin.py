@@ -148,7 +148,7 @@ def test_audit_csv_neutralises_formulas():
                    "entity": "'@x", "entity_id": "'+1", "detail": '{"a":1}'}
 
 
-def test_audit_page_filter_and_csv_export(db, patient, deferred):
+def test_audit_page_filter_and_csv_export(db, patient, delivered):
     services.get_patient(db, patient.mrn, actor="jdoe")
     at = signed_in("ui/pages/audit.py", user="boss")
     assert [t.value for t in at.title] == ["Audit trail"]
@@ -161,9 +161,11 @@ def test_audit_page_filter_and_csv_export(db, patient, deferred):
     assert list(shown["ID"]) == expected
     # no edit or delete control anywhere on the page
     assert not [b for b in at.button if any(w in b.label.lower() for w in ("delete", "edit", "remove"))]
-    [name] = [n for n in deferred if n.startswith("stepback-audit-")]
-    assert list_audit(db, action="audit.export_csv") == []  # nothing exported before the click
-    rows = read_csv(deferred[name]())  # the click
+    assert not at.get("download_button")  # nothing waits at a /media URL
+    assert list_audit(db, action="audit.export_csv") == [] and delivered == {}  # nothing exported before the click
+    click(at, "audit_export")
+    [name] = [n for n in delivered if n.startswith("stepback-audit-")]
+    rows = read_csv(delivered[name])
     assert [int(r["id"]) for r in rows] == expected
     assert {r["actor"] for r in rows} == {"jdoe"}
     [export] = list_audit(db, action="audit.export_csv")
