@@ -264,8 +264,11 @@ class Database:
         """The Alembic revision the database is at, or None when unversioned."""
         from alembic.runtime.migration import MigrationContext
 
-        with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+        def read() -> str | None:
+            with self.engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision()
+
+        return self._retry_busy(read)  # a writer's lock: retried, then "busy", never the driver's error
 
     def _retry_busy(self, action: Callable[[], T]) -> T:
         """Run ``action`` (one whole transaction); retry it while SQLite is busy.
