@@ -50,7 +50,7 @@ HTML = """
 
 CSS = """
 .sw-camera { margin-top: 1.5rem; }
-.sw-cam-toggle { font-size: 1.1rem; display: flex; gap: 0.5rem; align-items: center; }
+.sw-cam-toggle { font-size: 1.1rem; display: flex; gap: 0.5rem; align-items: center; min-height: 2.75rem; cursor: pointer; }
 .sw-cam-toggle input { width: 1.6rem; height: 1.6rem; }
 .sw-cam-frame iframe { width: 100%; height: 31rem; border: 0; margin-top: 0.5rem; }
 .sw-cam-note { margin-top: 0.25rem; min-height: 1.4rem; font-size: 1.1rem; }

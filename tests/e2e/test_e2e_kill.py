@@ -179,7 +179,8 @@ def test_killing_the_app_mid_assessment_loses_no_trial(tmp_path):
                 page.set_default_timeout(30_000)
                 sign_in(page, url2, CLINICIAN)
                 open_new_assessment(page)
-                offer = f"Unfinished assessment #{draft.id} — MRN {MRN}, {draft.assessed_on.isoformat()}, 2 timed walks saved"
+                offer = (f"Unfinished assessment #{draft.id} — Killian, Kit (MRN {MRN}, born 1948-03-09), "
+                         f"{draft.assessed_on.isoformat()}, 2 timed walks saved")
                 page.get_by_text(offer).wait_for()
                 kill_shot(page, "02-after-restart-resume-offer")
 

@@ -15,7 +15,7 @@ from assessment.program import SAFETY_SCREEN_KEYS
 from records import services
 from records.db import open_database
 
-from conftest import ARTIFACTS, begin_wizard_for_new_patient, choose, sign_in, wait_idle
+from conftest import ARTIFACTS, begin_wizard_for_new_patient, choose, nav, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -65,14 +65,18 @@ def test_result_page_shows_one_decision_for_each_case_at_both_tablet_sizes(page,
     sign_in(page, app_server["url"], accounts["clinician"])
     for i, (case, _, _, _, tier_label, sentence) in enumerate(CASES):
         page.set_viewport_size({"width": 1280, "height": 900})
-        page.get_by_role("link", name="Result").click()
+        nav(page, "Result")
         page.get_by_role("heading", name="Result").first.wait_for()
         wait_idle(page)
-        page.get_by_label("Find patient by name or MRN").fill(f"P9-{i}")
-        page.keyboard.press("Enter")
+        if i:  # a patient is selected: the next one is chosen from the patient header
+            page.get_by_role("button", name="Change patient").click()
+        search = page.get_by_label("Find patient by name or MRN")
+        search.fill(f"P9-{i}")
+        search.press("Enter")
         wait_idle(page)
         choose(page, "Patient", f"P9-{i}")
-        page.get_by_role("heading", name=f"MRN P9-{i} · 2026-11-30").wait_for()
+        page.locator(".st-key-patient_header").filter(has_text=f"MRN P9-{i} ·").wait_for()
+        page.get_by_role("heading", name="Assessment of 2026-11-30").wait_for()
         page.get_by_text("Why this program").first.wait_for()
         wait_idle(page)
         body = page.locator("body").inner_text()

@@ -124,12 +124,31 @@ def _seed(db_url: str) -> None:
         db.dispose()
 
 
+def _select(page, mrn: str) -> None:
+    """Select the patient ``mrn`` (from the patient header's "Change patient" when one is already selected)."""
+    change = page.get_by_role("button", name="Change patient")
+    if change.is_visible():
+        change.click()
+    choose(page, "Patient", mrn)
+    page.locator(".st-key-patient_header").filter(has_text=f"MRN {mrn} ·").wait_for()
+    wait_idle(page)
+
+
 def _to_safety_screen(page) -> None:
     nav(page, "New assessment")
     page.get_by_role("heading", name="New assessment").wait_for()
-    choose(page, "Patient", "TAB-1")
-    page.get_by_role("button", name="Begin a new assessment").click()
-    page.get_by_role("heading", name="Safety screen").wait_for()
+    wait_idle(page)
+    _select(page, "TAB-1")
+    if page.get_by_role("button", name="Change patient").is_visible():
+        page.keyboard.press("Escape")  # close the header's popover
+    begin = page.get_by_role("button", name="Begin a new assessment")
+    begin.click()
+    try:
+        page.get_by_role("heading", name="Safety screen").wait_for(timeout=15_000)
+    except Exception:  # the lost first tap seen under load (see conftest.pre_test_steps): tap again, say so
+        print("_to_safety_screen: 'Begin a new assessment' tapped a second time")
+        begin.click()
+        page.get_by_role("heading", name="Safety screen").wait_for()
     wait_idle(page)
 
 
@@ -245,7 +264,9 @@ def test_every_page_is_axe_clean_touch_sized_and_not_cut_off(page, app_server, a
         nav(page, link)
         page.get_by_role("heading", name=heading).first.wait_for()
         wait_idle(page)
-        choose(page, "Patient", "RES-1")
+        if link == "Result":  # the one selection: History opens on the same patient
+            _select(page, "RES-1")
+        page.locator(".st-key-patient_header").filter(has_text="MRN RES-1 ·").wait_for()
         page.get_by_test_id("stTable").first.wait_for()
         check(link.lower(), tables=True)
         if link == "Result":
