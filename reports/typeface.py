@@ -22,6 +22,8 @@ from xml.sax.saxutils import escape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from . import shaping
+
 #: Base face: (regular, bold) registered names.
 BASE = ("DejaVuSans", "DejaVuSans-Bold")
 #: Fallback faces in search order: (regular name, bold name, regular file, bold file).
@@ -71,6 +73,7 @@ def register_fonts() -> tuple[str, str]:
         with resources.as_file(folder.joinpath(file)) as path:
             pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily(BASE[0], normal=BASE[0], bold=BASE[1], italic=BASE[0], boldItalic=BASE[1])
+    shaping.install()  # a word in two fonts (a name "محمد-Smith") is shaped one font at a time
     return BASE
 
 
@@ -118,12 +121,30 @@ def _base_only() -> frozenset[int]:
     return frozenset(c for c in _charmap(BASE[0]) if not any(lo <= c <= hi for lo, hi in ranges))
 
 
+_RTL_FONTS = ("NotoSansArabic", "NotoSansHebrew")
+
+
+def _in_script(char: str) -> bool:
+    """Whether ``char`` lies in one of the fallback scripts' own ranges (an Arabic-Indic digit)."""
+    code = ord(char)
+    return any(lo <= code <= hi for ranges in _SCRIPT_RANGES.values() for lo, hi in ranges)
+
+
+def _is_rtl_letter(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(_RTL)
+
+
 @functools.lru_cache(maxsize=8192)
 def runs(text: str, bold: bool = False) -> tuple[tuple[str, str], ...]:
     """Split ``text`` into (font name, text) runs, each run drawn with one font.
 
-    Letters take the first font that has them; spaces, punctuation, digits and
-    combining marks stay in the current run when its font has them.
+    Letters, and any character of the fallback scripts' own blocks (an
+    Arabic-Indic digit), take the first font that has them; spaces,
+    punctuation, digits and combining marks stay in the current run when its
+    font has them, except that after an Arabic or Hebrew run they go with a
+    following Latin word. So no run mixes a right-to-left script with another
+    one, and HarfBuzz, which takes a run's direction from its first letter,
+    lays each run out in its own direction.
 
     Parameters
     ----------
@@ -137,8 +158,17 @@ def runs(text: str, bold: bool = False) -> tuple[tuple[str, str], ...]:
     if text.isascii() or _base_only().issuperset(map(ord, text)):
         return ((BASE[1] if bold else BASE[0], text),)
     out: list[list[str]] = []
-    for char in text:
-        if out and not unicodedata.category(char).startswith("L") and ord(char) in _charmap(_REGULAR[out[-1][0]]):
+    # whether the next letter after each position is right-to-left: a hyphen or a
+    # full stop between an Arabic or Hebrew word and a Latin one (or the end) goes
+    # with the Latin side, else shaping draws it on the far side of the RTL word
+    next_rtl = [False] * (len(text) + 1)
+    for i in range(len(text) - 1, -1, -1):
+        char = text[i]
+        next_rtl[i] = _is_rtl_letter(char) if unicodedata.category(char).startswith("L") else next_rtl[i + 1]
+    for i, char in enumerate(text):
+        if out and not unicodedata.category(char).startswith("L") and not _in_script(char) \
+                and ord(char) in _charmap(_REGULAR[out[-1][0]]) \
+                and (_REGULAR[out[-1][0]] not in _RTL_FONTS or next_rtl[i + 1]):
             font = out[-1][0]
         else:
             font = font_for(char, bold)
