@@ -213,7 +213,7 @@ def has_admin(db: Database) -> bool:
     The first run of the app asks for the first administrator while this is
     False.
     """
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         return _active_admins(session) > 0
 
 
@@ -500,7 +500,7 @@ def live_account(db: Database, username: str) -> LiveAccount | None:
     every rerun (one lookup by the unique username); a different value or
     None ends that session. Read-only: no audit row.
     """
-    with db.session() as session:  # busy-safe like every action (bounded retry, then DatabaseBusy)
+    with db.session(read_only=True) as session:  # busy-safe like every action (bounded retry, then DatabaseBusy)
         row = session.execute(
             sa.select(Clinician.session_generation, Clinician.role, Clinician.display_name,
                       Clinician.disabled_at, Clinician.password_hash)
@@ -605,7 +605,7 @@ def list_users(db: Database, *, now: datetime | None = None) -> list[AccountView
     (see :func:`authenticate`), and ``failed_attempts`` the highest count.
     """
     when = _now(now)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         throttles: dict[str, tuple[int, datetime | None]] = {}
         for t in session.scalars(sa.select(SignInThrottle)):
             until = utc(t.locked_until) if t.locked_until is not None and utc(t.locked_until) > when else None

@@ -946,7 +946,7 @@ def history(db: Database, mrn: str, *, actor: str = "system") -> list[Assessment
     Each view's ``version`` and ``amended`` say whether it was amended;
     :func:`assessment_versions` gives the whole lineage.
     """
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         patient = patient_row(session, mrn)
         rows = session.scalars(
             _current_final_query()
@@ -974,7 +974,7 @@ def final_assessments(
     latest_per_patient : bool
         Keep only each patient's most recent one (for "who is due").
     """
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         query = _current_final_query()
         if assessed_from is not None:
             query = query.where(AssessmentRow.assessed_on >= assessed_from)
@@ -993,7 +993,7 @@ def final_assessments(
 
 def assessment_versions(db: Database, assessment_id: int, *, actor: str = "system") -> list[AssessmentView]:
     """Every version of the assessment that ``assessment_id`` belongs to, oldest first."""
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         row = _load(session, assessment_id)
         rows = session.scalars(
             sa.select(AssessmentRow).where(AssessmentRow.lineage_id == row.lineage_id).order_by(AssessmentRow.version)
@@ -1005,7 +1005,7 @@ def assessment_versions(db: Database, assessment_id: int, *, actor: str = "syste
 
 def get_assessment(db: Database, assessment_id: int, *, actor: str = "system") -> AssessmentView:
     """One assessment version with its trials, STEADI answers, safety screen and score."""
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         row = _load(session, assessment_id)
         write_audit(session, actor, "assessment.view", "assessment", row.id)
         return _view(session, row)
@@ -1036,7 +1036,7 @@ def record_report_printed(db: Database, assessment_id: int, kinds: tuple[str, ..
 
 def open_drafts(db: Database, mrn: str | None = None, *, actor: str = "system") -> list[AssessmentView]:
     """Drafts not yet finalized (all patients, or one), oldest first, to resume."""
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         query = sa.select(AssessmentRow).where(AssessmentRow.status == DRAFT).order_by(AssessmentRow.id)
         patient_id = None
         if mrn is not None:
@@ -1128,7 +1128,7 @@ def patient_summaries(
     )
     if clinic is not None:
         query = query.where(Patient.clinic == clinic)
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         rows = session.execute(query).all()
         write_audit(session, actor, "patient.summaries", "patient", None, {"count": len(rows)})
         return {r.mrn: _summary(r.mrn, r) for r in rows}
@@ -1196,7 +1196,7 @@ def due_for_reassessment(
         .order_by(latest.c.assessment_id.is_not(None), latest.c.reassess_on, Patient.name_key, Patient.mrn)
         .limit(limit)
     )
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         mix: dict[tuple[str | None, str | None], int] = {}
         total = due = never = 0
         for r in session.execute(counts):

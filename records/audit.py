@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .db import Database
+from .db import PENDING_AUDIT, READ_ONLY, Database
 from .schema import AuditRow
 from .validation import validate_actor
 from .views import AuditView
@@ -33,6 +33,9 @@ def write_audit(
 ) -> None:
     """Add an audit row to the current transaction.
 
+    In a read-only session (``db.session(read_only=True)``) the row is kept
+    aside and written right after the read, in a transaction of its own.
+
     Parameters
     ----------
     session : Session
@@ -46,16 +49,18 @@ def write_audit(
     detail : dict, optional
         Ids, counts, codes; never names.
     """
-    session.add(
-        AuditRow(
-            at=now(),
-            actor=validate_actor(actor),
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            detail=detail,
-        )
+    row = AuditRow(
+        at=now(),
+        actor=validate_actor(actor),
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        detail=detail,
     )
+    if session.info.get(READ_ONLY):
+        session.info.setdefault(PENDING_AUDIT, []).append(row)  # written once the read has succeeded
+    else:
+        session.add(row)
 
 
 def list_audit(
@@ -80,5 +85,5 @@ def list_audit(
         query = query.where(AuditRow.entity_id == str(entity_id))
     if action is not None:
         query = query.where(AuditRow.action == action)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         return [AuditView.of(row) for row in session.scalars(query)]

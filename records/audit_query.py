@@ -115,7 +115,7 @@ def query_audit(db: Database, flt: AuditFilter, *, actor: str) -> list[AuditView
     """
     flt = flt.checked()
     actor = validate_actor(actor)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         _require_admin(session, actor, "read the audit trail")
         return [AuditView.of(row) for row in session.scalars(_query(flt))]
 
@@ -129,7 +129,7 @@ def audit_choices(db: Database, *, actor: str) -> dict[str, list[str]]:
         ``{"actor": [...], "action": [...], "entity": [...]}``, each sorted.
     """
     actor = validate_actor(actor)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         _require_admin(session, actor, "read the audit trail")
         return {
             name: list(session.scalars(sa.select(column).distinct().order_by(column)))

@@ -105,7 +105,7 @@ def get_clinic_settings(db: Database) -> ClinicSettingsView | None:
     -------
     ClinicSettingsView or None
     """
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         row = session.get(ClinicSettings, _ROW_ID)
         return None if row is None else ClinicSettingsView.of(row)
 

@@ -163,6 +163,18 @@ def pool_options() -> dict:
             "pool_pre_ping": True}
 
 
+#: ``Session.info`` key (and connection execution option) of a read-only session.
+READ_ONLY = "stepback_read_only"
+#: ``Session.info`` key: audit rows a read-only session leaves to be written after it.
+PENDING_AUDIT = "stepback_pending_audit"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_when_read_only(session: Session, _context, _instances) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a read-only session cannot write; open it with read_only=False")
+
+
 def _is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -188,7 +200,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a read-only session begins DEFERRED: in WAL mode it reads a snapshot and
+        # neither waits for nor holds up a writer
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -294,19 +309,21 @@ class Database:
                     raise DatabaseBusy() from exc
                 time.sleep(pause)
 
-    def _begin(self) -> tuple[Session, SessionTransaction]:
-        """A new session and its begun transaction (on SQLite it holds the write lock)."""
+    def _begin(self, read_only: bool = False) -> tuple[Session, SessionTransaction]:
+        """A new session and its begun transaction (on SQLite a writer's holds the write lock)."""
         session = self._sessions()
+        session.info[READ_ONLY] = read_only
         try:
             transaction = session.begin()
-            session.connection()  # BEGIN (IMMEDIATE) now, not at the first statement
+            # BEGIN (IMMEDIATE) now, not at the first statement
+            session.connection(execution_options={READ_ONLY: True} if read_only else None)
         except BaseException:
             session.close()
             raise
         return session, transaction
 
     @contextmanager
-    def session(self, actor: str | None = None) -> Iterator[Session]:
+    def session(self, actor: str | None = None, *, read_only: bool = False) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any error.
 
         With ``actor``, the session is limited to that user's clinic
@@ -323,8 +340,17 @@ class Database:
         the driver's raw error. A unique or foreign-key violation that the
         services' own checks did not catch (two writers at once) is raised
         as :class:`Conflict`.
+
+        With ``read_only``, the session reads only: on SQLite it begins
+        ``DEFERRED`` and reads a snapshot without the write lock, so a page
+        that only shows records never waits behind, or holds up, another
+        clinician's save. Writing in it is refused (``before_flush``). The
+        audit rows of what it read (:func:`records.audit.write_audit`) are
+        written in a short transaction of their own when the read has
+        succeeded; should that fail, the error reaches the caller instead
+        of the records, so nothing is shown unaudited.
         """
-        session, transaction = self._retry_busy(self._begin)
+        session, transaction = self._retry_busy(functools.partial(self._begin, read_only))
         with session:
             try:
                 with transaction:  # commits, or rolls back on any error
@@ -337,6 +363,10 @@ class Database:
                 if is_busy_error(exc):
                     raise DatabaseBusy() from exc
                 raise
+            pending = session.info.pop(PENDING_AUDIT, None)
+        if pending:
+            with self.session() as writer:
+                writer.add_all(pending)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

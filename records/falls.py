@@ -64,7 +64,7 @@ def record_fall(
 
 def list_falls(db: Database, mrn: str, *, actor: str = "system") -> list[FallView]:
     """The patient's reported falls, oldest first."""
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         patient = patient_row(session, mrn)
         rows = session.scalars(
             sa.select(FallEvent).where(FallEvent.patient_id == patient.id).order_by(FallEvent.occurred_on, FallEvent.id)
@@ -97,7 +97,7 @@ def labelled_outcomes(db: Database, *, today: date | None = None, actor: str = "
     """
     today = today or date.today()
     window = timedelta(days=OUTCOME_WINDOW_DAYS)
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         falls: dict[int, list[date]] = defaultdict(list)
         for patient_id, occurred_on in session.execute(
             sa.select(FallEvent.patient_id, FallEvent.occurred_on).order_by(FallEvent.occurred_on)

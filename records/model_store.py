@@ -113,14 +113,14 @@ def activate_model_version(db: Database, version: str, *, actor: str = "system")
 
 def active_model_version(db: Database) -> ModelVersionView | None:
     """The active model version with its artifact bytes, or None."""
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         row = session.scalar(sa.select(ModelVersion).options(undefer(ModelVersion.artifact)).where(ModelVersion.active.is_(True)))
         return ModelVersionView.of(row, with_artifact=True) if row is not None else None
 
 
 def get_model_version(db: Database, version: str) -> ModelVersionView:
     """One stored version with its artifact bytes (NotFound("version") when missing)."""
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         row = session.scalar(sa.select(ModelVersion).options(undefer(ModelVersion.artifact)).where(ModelVersion.version == version))
         if row is None:
             raise NotFound("version", f"no model version {version}")
@@ -129,6 +129,6 @@ def get_model_version(db: Database, version: str) -> ModelVersionView:
 
 def list_model_versions(db: Database) -> list[ModelVersionView]:
     """Every stored version, oldest first, without the artifact bytes."""
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         rows = session.scalars(sa.select(ModelVersion).order_by(ModelVersion.created_at, ModelVersion.id)).all()
         return [ModelVersionView.of(r) for r in rows]

@@ -60,7 +60,7 @@ def clinic_scope(db: Database, username: str) -> str | None:
     if username == SYSTEM_ACTOR:
         return None
     username = validate_username(username)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         row = session.execute(
             sa.select(Clinician.role, Clinician.clinic).where(Clinician.username == username)
         ).one_or_none()
@@ -271,7 +271,7 @@ def get_patient(db: Database, mrn: str, *, actor: str = "system") -> PatientView
     NotFound
         ``NotFound("mrn", ...)`` when no such patient exists.
     """
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         row = patient_row(session, mrn)
         write_audit(session, actor, "patient.view", "patient", row.id)
         return PatientView.of(row)
@@ -314,7 +314,7 @@ def list_patients(
                 Patient.name_key.like(f"%{pattern}%", escape="\\"),
             )
         )
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         rows = list(session.scalars(query))
         write_audit(session, actor, "patient.search", "patient", None, {"results": len(rows), "searched": bool(term), "clinic": clinic is not None})
         return [PatientView.of(r) for r in rows]

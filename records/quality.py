@@ -265,7 +265,7 @@ def falls_screening(
     if clinic is not None:
         patients_q = patients_q.where(Patient.clinic == clinic)
         assessed_q = assessed_q.where(Patient.clinic == clinic)
-    with db.session(actor) as session:
+    with db.session(actor, read_only=True) as session:
         in_scope = {r.mrn: r for r in session.execute(patients_q)}
         assessed = session.execute(assessed_q).all()
         eligible = {r.id: r for r in in_scope.values() if r.birth_date <= oldest_allowed}

@@ -99,7 +99,7 @@ def export_fhir(db: Database, mrn: str, out_path, *, actor: str) -> int:
 
 def count_rows(db: Database) -> dict[str, int]:
     """Number of rows in every table, by table name (for tests and diagnostics)."""
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         return {
             table.name: session.scalar(sa.select(sa.func.count()).select_from(table))
             for table in Base.metadata.sorted_tables
