@@ -13,7 +13,7 @@ from assessment import populations
 from assessment.errors import InputError
 from records import services
 
-from .common import RESULT_ID, md_escape, patient_header, percentile_text, show_error, words
+from .common import RESULT_ID, cached_chart, md_escape, patient_header, percentile_text, show_error, words
 from .resources import actor, database, fall_risk_model
 
 
@@ -33,13 +33,29 @@ def mdc95_of(hist) -> tuple[float | None, str | None]:
     return None, None
 
 
-def trend_chart(hist) -> alt.Chart:
+def trend_inputs(hist) -> tuple[tuple, tuple, tuple | None]:
+    """What the trend chart draws, as hashable tuples: (visits, cut-offs, MDC95 band or None).
+
+    Visits are (ISO date, mean seconds, label); cut-offs (seconds, text) are the
+    latest assessment's; the band is the latest time ± the MDC95 (:func:`mdc95_of`).
+    """
+    rows = tuple((h.assessed_on.isoformat(), h.mean_seconds, f"v{h.version}" + (" (amended)" if h.amended else ""))
+                 for h in hist if h.mean_seconds is not None)
+    score = hist[-1].score or {}
+    cutoffs = tuple((c["seconds"], f"{c['side']} {c['seconds']:g} s: {c['purpose']}") for c in score.get("cutoffs") or [])
+    mdc95, _kind = mdc95_of(hist)
+    latest = next((h for h in reversed(hist) if h.mean_seconds is not None), None)
+    band = (latest.mean_seconds - mdc95, latest.mean_seconds + mdc95) if mdc95 and latest is not None else None
+    return rows, cutoffs, band
+
+
+def trend_chart(rows: tuple, cutoffs: tuple, band: tuple | None) -> alt.Chart:
     """Mean time per visit, with the population's cut-offs and an MDC95 band
-    around the latest time (a later time outside the band is a real change)."""
-    rows = [{"date": h.assessed_on.isoformat(), "seconds": h.mean_seconds,
-             "label": f"v{h.version}" + (" (amended)" if h.amended else "")}
-            for h in hist if h.mean_seconds is not None]
-    frame = pd.DataFrame(rows)
+    around the latest time (a later time outside the band is a real change).
+
+    The arguments are :func:`trend_inputs`' (hashable, so the page caches the spec).
+    """
+    frame = pd.DataFrame([{"date": d, "seconds": sec, "label": label} for d, sec, label in rows])
     layers = [
         alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=90)).encode(
             x=alt.X("date:T", title="Assessment date"),
@@ -47,18 +63,13 @@ def trend_chart(hist) -> alt.Chart:
             tooltip=["date:T", alt.Tooltip("seconds:Q", format=".2f"), "label:N"],
         )
     ]
-    last = hist[-1]
-    score = last.score or {}
-    cutoffs = pd.DataFrame([{"seconds": c["seconds"], "cut-off": f"{c['side']} {c['seconds']:g} s: {c['purpose']}"}
-                            for c in score.get("cutoffs") or []])
-    if not cutoffs.empty:
-        layers.append(alt.Chart(cutoffs).mark_rule(strokeDash=[6, 4], color="#b00020").encode(
+    if cutoffs:
+        frame = pd.DataFrame([{"seconds": sec, "cut-off": text} for sec, text in cutoffs])
+        layers.append(alt.Chart(frame).mark_rule(strokeDash=[6, 4], color="#b00020").encode(
             y="seconds:Q", tooltip=["cut-off:N"]))
-    mdc95, _kind = mdc95_of(hist)
-    latest = next((h for h in reversed(hist) if h.mean_seconds is not None), None)
-    if mdc95 and latest is not None:
-        band = pd.DataFrame({"low": [latest.mean_seconds - mdc95], "high": [latest.mean_seconds + mdc95]})
-        layers.insert(0, alt.Chart(band).mark_rect(opacity=0.15, color="#1f77b4").encode(
+    if band is not None:
+        frame = pd.DataFrame({"low": [band[0]], "high": [band[1]]})
+        layers.insert(0, alt.Chart(frame).mark_rect(opacity=0.15, color="#1f77b4").encode(
             y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]))
     return alt.layer(*layers).properties(height=320)
 
@@ -154,7 +165,7 @@ def render() -> None:
         st.info("No finalized assessment yet.")
     else:
         if any(h.mean_seconds is not None for h in hist):
-            st.altair_chart(trend_chart(hist), width="stretch")
+            cached_chart(trend_chart, *trend_inputs(hist))
             mdc95, kind = mdc95_of(hist)
             if mdc95:
                 st.caption(f"Shaded: the latest time ± MDC95 ({mdc95:.2f} s, {kind or 'published'}): a later time "

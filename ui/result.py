@@ -16,8 +16,8 @@ from records import services
 from reports.i18n import review_warning
 
 from . import flow
-from .common import (RESULT_ID, SELECTED_MRN, file_button, md_escape, patient_header, percentile_text, seconds_text,
-                     select_patient, show_error, words)
+from .common import (RESULT_ID, SELECTED_MRN, cached_chart, file_button, md_escape, patient_header, percentile_text,
+                     seconds_text, select_patient, show_error, words)
 from .resources import actor, database
 
 #: The overall risk level of the program decision, in the clinician's voice (the handout says it to the patient).
@@ -156,32 +156,46 @@ def _program_block(program) -> None:
 PREVIEW = "result_preview"  # (assessment id, kind, pdf): the preview built once when asked
 
 
-def _reports_block(view) -> None:
-    """Both reports: built as data here; a PDF is rendered (and audited) only on a download or a preview."""
+def _reports_block(view, patient) -> None:
+    """Both reports: a PDF is built, rendered and audited only on a download or a preview, never on a rerun."""
     st.subheader("Reports")
     clinician = st.session_state.get("clinician_name") or actor()
     db = database()
-    try:
-        pm, cm = flow.report_models(db, view.id, actor=actor(), clinician=clinician)
-    except InputError as exc:
-        show_error(exc)
-        return
-    unreviewed = review_warning(pm.language)
+    unreviewed = review_warning(getattr(patient, "language", None) or "en")
     if unreviewed:
         st.warning(unreviewed, icon=":material/translate:")
+
+    def model_of(kind: str):
+        patient_model, clinician_model = flow.report_models(db, view.id, actor=actor(), clinician=clinician)
+        return patient_model if kind == "patient" else clinician_model
+
+    def printed(kind: str):
+        def make():
+            try:
+                model = model_of(kind)
+            except InputError as exc:
+                show_error(exc)
+                return None
+            return flow.print_report(db, view.id, model, actor=actor()), f"{model.file_stem}.pdf"
+        return make
+
     c1, c2 = st.columns(2)
     with c1:  # never at a /media URL: see ui.common.file_button
-        file_button("Download patient report (PDF)", lambda: flow.print_report(db, view.id, pm, actor=actor()),
-                    file_name=f"{pm.file_stem}.pdf", mime="application/pdf", primary=True, key="dl_patient")
+        file_button("Download patient report (PDF)", printed("patient"), file_name="patient-report.pdf",
+                    mime="application/pdf", primary=True, key="dl_patient")
     with c2:
-        file_button("Download clinician report (PDF)", lambda: flow.print_report(db, view.id, cm, actor=actor()),
-                    file_name=f"{cm.file_stem}.pdf", mime="application/pdf", key="dl_clinician")
+        file_button("Download clinician report (PDF)", printed("clinician"), file_name="clinician-report.pdf",
+                    mime="application/pdf", key="dl_clinician")
     which = st.segmented_control("Preview", ["Patient report", "Clinician report"], default=None, key="preview_which")
     if which:
-        model = pm if which == "Patient report" else cm
+        kind = "patient" if which == "Patient report" else "clinician"
         cached = st.session_state.get(PREVIEW)
-        if not cached or cached[:2] != (view.id, model.kind):
-            cached = (view.id, model.kind, flow.print_report(db, view.id, model, actor=actor()))
+        if not cached or cached[:2] != (view.id, kind):
+            try:
+                cached = (view.id, kind, flow.print_report(db, view.id, model_of(kind), actor=actor()))
+            except InputError as exc:
+                show_error(exc)
+                return
             st.session_state[PREVIEW] = cached
         try:  # a data: URI travels as component data over this session's WebSocket; st.pdf(bytes) would
             # put the PDF at a /media URL that serves it to anyone holding the id (see ui.common.file_button)
@@ -222,7 +236,7 @@ def render() -> None:
     for flag in score.get("flags") or []:
         st.caption("⚑ " + words(flag))
     if view.percentile is not None and score.get("reference_cohort_label"):
-        st.altair_chart(percentile_picture(view.percentile), width="stretch")
+        cached_chart(percentile_picture, view.percentile)
         st.caption(f"Percentile against: {score['reference_cohort_label']} (0 = fastest, 100 = slowest). "
                    f"{percentile_text(view.percentile)} % of that cohort took this long or less.")
     try:
@@ -253,4 +267,4 @@ def render() -> None:
         st.write(f"Since the first assessment ({score['first_seconds']:.2f} s): "
                  f"{score['change_from_first_seconds']:+.2f} s — {cls}.")
     _program_block(program)
-    _reports_block(view)
+    _reports_block(view, picked[1])
