@@ -121,6 +121,23 @@ class Server:
             ca = tmp / "xdg" / "stepback" / "serve" / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
             self.ssl = ssl.create_default_context(cafile=str(ca))
 
+    def app_memory_mb(self) -> list[float]:
+        """Resident memory (MB) of each Python process serving the app (Caddy left out)."""
+        found, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            todo += [int(c) for c in children]
+            rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            if b"streamlit" in cmdline or b"serve.worker" in cmdline:
+                found.append(rss / 1024)
+        return found
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -452,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         db.dispose()
         print(f"database: {args.patients:,} patients, {args.clinicians} accounts ({time.perf_counter() - t0:.1f} s)")
         t0 = time.perf_counter()
+        memory: dict[str, list[float]] = {}
         server = Server(db_url, tmp_path, args.workers, args.plain)
         what = ("one `streamlit run app.py` process, plain HTTP" if args.plain
                 else f"`stepback serve`: Caddy with TLS, {args.workers} app process(es)")
@@ -462,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
             single = Results()
             clinician_loop(Clinician(server, users[0], family[0], single), 0.0, min(args.think, 1.0),
                            time.monotonic() + actions * (args.think + RUN_TIMEOUT), actions)
+            memory["after the single-user run"] = server.app_memory_mb()
             load = Results()
             if args.quick:
                 until, per_clinician = time.monotonic() + cycle * (args.think + RUN_TIMEOUT), cycle
@@ -479,12 +498,17 @@ def main(argv: list[str] | None = None) -> int:
             stuck = sum(t.is_alive() for t in threads)
             for _ in range(stuck):
                 load.error("still waiting", f"a clinician was still waiting {2 * RUN_TIMEOUT:.0f} s after the end")
+            memory["after the load run"] = server.app_memory_mb()
         finally:
             server.stop()
         finals, laps = _count_done(db_url, users)
     load_after = os.getloadavg()
     ok = _report(single, load, args, actions, load_before, load_after)
     print(f"  in the database: {finals} final assessments by the simulated clinicians, {laps} stopwatch walks in them")
+    base = sum(memory.get("after the single-user run", [])) or float("nan")
+    for when, sizes in memory.items():
+        print(f"  app processes' resident memory {when}: " + ", ".join(f"{mb:.0f} MB" for mb in sizes)
+              + f" (ratio to the single-user run: {sum(sizes) / base:.2f})")
     return 0 if ok and finals else 1
 
 
