@@ -269,8 +269,8 @@ def test_every_page_is_axe_clean_touch_sized_and_not_cut_off(page, app_server, a
         page.locator(".st-key-patient_header").filter(has_text="MRN RES-1 ·").wait_for()
         page.get_by_test_id("stTable").first.wait_for()
         check(link.lower(), tables=True)
-        if link == "Result":
-            shot(page, f"issue11-tablet-result-{viewport}")
+        page.get_by_test_id("stVegaLiteChart").first.wait_for()  # the percentile strip / the trend
+        shot(page, f"issue11-tablet-{link.lower()}-{viewport}")
     for link, heading in (("Clinic", "Clinic"), ("Model", "Model"), ("Evidence", "Evidence"), ("Data", None),
                           ("Admin", "Admin"), ("Audit", "Audit")):
         nav(page, link)
