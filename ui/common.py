@@ -336,6 +336,10 @@ _TABLET_CSS = """<style>
 [data-testid="stMain"] [data-testid="stSelectbox"] [role="group"],
 [data-testid="stMain"] [data-testid="stMultiSelect"] [role="group"] { min-height: 2.75rem; }
 [data-testid="stMain"] button, [data-testid="stMain"] [role="tab"] { min-width: 2.75rem; }
+/* Text and number boxes: Streamlit draws them 36 px high. */
+[data-testid="stMain"] [data-testid="stTextInputRootElement"], [data-testid="stMain"] [data-testid="stTextInputField"],
+[data-testid="stMain"] [data-testid="stNumberInputContainer"], [data-testid="stMain"] [data-testid="stNumberInputField"] {
+  min-height: 2.75rem; }
 [data-testid="stMain"] [data-testid="stRadio"] label, [data-testid="stMain"] [data-testid="stCheckbox"] label {
   min-height: 2.75rem; min-width: 2.75rem; align-items: center; }
 [data-testid="stMain"] [data-testid="stRadio"] [role="radiogroup"] { column-gap: 1.5rem; }

@@ -48,13 +48,14 @@ RUN_AXE = """async ([tags, known]) => {
 }"""
 
 #: Every control a finger taps in the main area (component shadow roots included), measured as
-#: its tap target: a radio's or checkbox's label, a select box's field. Links inside running
+#: its tap target: a radio's or checkbox's label, a select box's or text box's field. Links inside running
 #: text are exempt (WCAG 2.5.8 "inline").
 SMALL_TARGETS = """(minimum) => {
   const all = [];
   const walk = (root) => { for (const el of root.querySelectorAll('*')) { all.push(el); if (el.shadowRoot) walk(el.shadowRoot); } };
   walk(document.querySelector('[data-testid="stMain"]'));
-  const kinds = 'button, a[href], input[type=radio], input[type=checkbox], [role=combobox], [role=tab], summary';
+  const kinds = 'button, a[href], input[type=radio], input[type=checkbox], [role=combobox], [role=tab], summary, '
+              + 'input[type=text], input[type=password], input[type=number], textarea';
   const small = [];
   for (const el of all) {
     if (!el.matches(kinds) || el.matches('p a, li a')) continue;
