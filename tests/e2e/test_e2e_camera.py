@@ -33,8 +33,8 @@ from records import services
 from records.db import open_database
 from tools import camera_clips as clips
 
-from conftest import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, CLINICIAN, PASSWORD, _require_browser, choose, radio,
-                      sign_in, start_app, stop_app, wait_idle)
+from conftest import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, CLINICIAN, PASSWORD, _require_browser,
+                      begin_wizard_for_new_patient, start_app, stop_app, wait_idle)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -171,50 +171,6 @@ def _time_on_page(page, start_when, stop_when, stop_after_s: float) -> dict:
     return frame.evaluate("() => window.stepbackCamera.stop(performance.timeOrigin + performance.now(), 'e2e')")
 
 
-def _wizard_to_timed_walks(page, url: str, mrn: str) -> None:
-    """Sign in, add a patient, begin an assessment with a ROLLING start, reach the stopwatch."""
-    from assessment.protocol import SETUP_CHECKLIST
-
-    sign_in(page, url, CLINICIAN)
-    wait_idle(page)
-    if not page.get_by_label("MRN", exact=True).is_visible():  # folded away once there are patients
-        page.get_by_text("Add a patient").click()
-    page.get_by_label("MRN", exact=True).fill(mrn)
-    page.get_by_label("Given name").fill("Cam")
-    page.get_by_label("Family name").fill("Era")
-    page.get_by_role("spinbutton", name="year, Birth date").click()
-    page.keyboard.type("19460517")
-    choose(page, "Sex", "female")
-    page.get_by_role("button", name="Add patient").click()
-    page.get_by_text(f"(MRN {mrn}).").wait_for()
-    wait_idle(page)
-    page.get_by_role("button", name="New assessment").click()
-    page.get_by_role("button", name="Begin a new assessment").click()
-    page.get_by_text("Safety screen").first.wait_for()
-    for q in ("Can the patient stand up and walk without hands-on help?",
-              "Does the patient understand the test and agree to do it?",
-              "Is the patient free of pain and dizziness right now?"):
-        radio(page, q, "Yes")
-    for q in ("Balance disorder or vertigo?", "Neurological condition (Parkinson's, stroke, MS, other)?",
-              "Acute joint injury or joint pain?", "A fall with injury in the past 3 months?",
-              "Uses a walking aid?", "Has a treadmill with handrails at home?"):
-        radio(page, q, "No")
-    radio(page, "Falls in the past 12 months", "None")
-    radio(page, "Start convention", "rolling start")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Set-up checklist").wait_for()
-    for item in SETUP_CHECKLIST:
-        page.get_by_text(item.text, exact=True).click()
-        wait_idle(page)
-    page.get_by_role("button", name="All done — continue").click()
-    page.get_by_role("button", name="I have read the script").click()
-    radio(page, "Practice walk", "Done")
-    wait_idle(page)
-    page.get_by_role("button", name="Start the timed walks").click()
-    page.get_by_text("Timed walk 1 of 2").wait_for()
-    wait_idle(page)
-
-
 def _camera_on(page):
     """Turn the camera view on in the stopwatch; return the camera iframe, ready."""
     page.locator(".sw-camera[data-ready='true']").wait_for()  # the component's script has run
@@ -274,7 +230,8 @@ def _shot(page, name: str) -> None:
 def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_the_stopwatch(camera_browser, server, accounts_db):
     open_page, requests = camera_browser
     page = open_page("synthetic")
-    _wizard_to_timed_walks(page, server["url"], "CAM-1")
+    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-1", given="Cam", family="Era",
+                                 start="rolling")
     frame = _camera_on(page)
     _tap_tapes(frame)
     _walk_in_wizard(page, frame, _before_start, _past_finish, 6.0)
@@ -297,7 +254,8 @@ def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_th
 def test_person_stopping_before_the_line_gets_the_message_and_no_camera_time(camera_browser, server, accounts_db):
     open_page, _ = camera_browser
     page = open_page("stop_short")
-    _wizard_to_timed_walks(page, server["url"], "CAM-2")
+    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-2", given="Cam", family="Era",
+                                 start="rolling")
     frame = _camera_on(page)
     _tap_tapes(frame)
     _walk_in_wizard(page, frame, _before_start, lambda f: False, 4.5)
