@@ -6,6 +6,8 @@ camera page and its offline pose model; headless Chromium plays a clip as its ca
 - the synthetic walk (a figure moved at exactly 1 m/s): through the wizard, the camera
   time saved beside the stopwatch time is within 0.1 s of the true 3.00 s, and the
   clinician can score it instead (audited);
+- the same walk with a standing start: Start tapped while the figure stands still, the
+  camera time from its feet's first movement to the finish within 0.1 s of the truth;
 - the person stopping before the finish line: through the wizard, the message is shown
   and no camera time is saved;
 - the real footage reversed (a woman walking backwards, two other people in the scene):
@@ -238,6 +240,7 @@ def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_th
     page.get_by_text("Walk 1 saved").first.wait_for()
     page.get_by_text("Camera beside the stopwatch").wait_for()
     wait_idle(page)
+    print(f"camera (rolling start, synthetic): {_camera(frame)['results'][-1]}")
     _skip_if_too_slow(_camera(frame)["results"][-1])
     trial = _draft(server["db_url"], "CAM-1").trials[0]
     assert trial.timing_source == "stopwatch" and trial.camera_note is None
@@ -249,6 +252,47 @@ def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_th
     assert (trial.timing_source, trial.seconds) == ("camera", trial.camera_seconds)
     assert trial.stopwatch_seconds is not None
     assert any("camera.html" in u for u in requests) and any(u.endswith(".task") for u in requests)
+
+
+def test_standing_start_is_timed_from_the_first_movement_of_the_feet(camera_browser, server, accounts_db):
+    """Standing start (the other convention): Start tapped while the figure stands still; the camera
+    times from its feet's first movement (MOVE_THRESHOLD_M along the walkway, at 1 m/s that many
+    seconds after it sets off) to its leading foot reaching the finish tape."""
+    open_page, _ = camera_browser
+    page = open_page("synthetic")
+    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-3", given="Cam", family="Era",
+                                 start="standing")
+    frame = _camera_on(page)
+    _tap_tapes(frame)
+    threshold_m = frame.evaluate("async () => (await import('./timing.mjs')).MOVE_THRESHOLD_M")
+    seen: list[tuple[float, float]] = []
+
+    def standing_still(f) -> bool:
+        """The figure stands before the start tape: its leading foot has not moved 3 px in 0.3 s."""
+        live = _camera(f)["live"]
+        if not live or live["count"] != 1 or live["lead"] >= 0:
+            seen.clear()
+            return False
+        seen.append((live["t"], live["lead"]))
+        recent = [lead for t, lead in seen if t >= live["t"] - 0.3]
+        return seen[0][0] <= live["t"] - 0.3 and max(recent) - min(recent) <= 3
+
+    _walk_in_wizard(page, frame, standing_still, _past_finish, 7.0)
+    rest = [lead for t, lead in seen if t >= seen[-1][0] - 0.3]
+    rest_px = sum(rest) / len(rest)
+    page.get_by_text("Walk 1 saved").first.wait_for()
+    page.get_by_text("Camera beside the stopwatch").wait_for()
+    page.get_by_text("Standing start: from the first movement of the feet").wait_for()
+    wait_idle(page)
+    result = _camera(frame)["results"][-1]
+    print(f"camera (standing start): {result}")
+    _skip_if_too_slow(result)
+    assert result["mode"] == "standing", result
+    # the figure sets off from rest at exactly 1 m/s: from the first movement to the finish tape
+    truth = ((clips.FINISH[0] - clips.START[0]) - rest_px) / clips.SPEED_PX_S - threshold_m / (clips.SPEED_PX_S / clips.PX_PER_M)
+    trial = _draft(server["db_url"], "CAM-3").trials[0]
+    assert trial.timing_source == "stopwatch" and trial.camera_note is None
+    assert abs(trial.camera_seconds - truth) <= TRUTH_TOLERANCE_S, (trial.camera_seconds, truth)
 
 
 def test_person_stopping_before_the_line_gets_the_message_and_no_camera_time(camera_browser, server, accounts_db):
@@ -293,6 +337,7 @@ def test_reversed_real_walk_crossings_found_and_the_walker_is_tracked(camera_bro
         return _past_finish(frame)
 
     result = _time_on_page(page, before, past, 12.0)
+    print(f"camera (reversed real walk): {result}")
     _skip_if_too_slow(result)
     assert result["ok"], result
     # README: she walks at about 1.28 m/s, so 3 m take about 2.3 s; the camera's time is hers.
