@@ -170,9 +170,20 @@ def radio(page, question: str, option: str) -> None:
 
 
 def choose(page, label: str, option_text: str) -> None:
-    """Pick the option containing ``option_text`` in the select box ``label``."""
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
+    """Pick the option containing ``option_text`` in the select box ``label`` (the box is opened
+    again when its list has not shown after 15 s: a tap lost to a rerun on a busy machine)."""
+    option = page.get_by_role("option", name=re.compile(re.escape(option_text))).first
+    for attempt in range(3):
+        page.get_by_label(label, exact=True).first.click()
+        try:
+            option.wait_for(timeout=15_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            print(f"choose: the {label!r} list did not open; opening it again")
+            wait_idle(page)
+    option.click()
     wait_idle(page)
 
 

@@ -183,6 +183,7 @@ def _time_on_page(page, start_when, stop_when, stop_after_s: float) -> dict:
 def _camera_on(page):
     """Turn the camera view on in the stopwatch; return the camera iframe, ready."""
     page.locator(".sw-camera[data-ready='true']").wait_for()  # the component's script has run
+    wait_idle(page)  # no rerun under way to replace the component after the tick
     find = lambda: next((f for f in page.frames if CAMERA_PAGE in f.url), None)  # noqa: E731
     page.get_by_test_id("sw-cam-on").check()
     try:
@@ -229,25 +230,24 @@ def _watch_clip_clock(frame) -> None:
 def _truth_on_camera_clock(frame, start_t: float, clip_seconds: float) -> float:
     """The camera-clock time the clip took to play ``clip_seconds`` of its own time from the
     camera's ``start_t``: the synthetic walk's truth as the camera's timestamps should measure it
-    (``clip_seconds`` when the fake camera kept pace with the file, more when it fell behind)."""
+    (``clip_seconds`` when the fake camera kept pace with the file, more when it fell behind).
+    The rate is a least-squares line through the frames of that stretch (each fake frame's
+    timestamp is its delivery, a few tens of milliseconds either way)."""
     log: list[tuple[float, int]] = []
     for t, n in frame.evaluate("() => window.clipClock"):
-        if t < start_t - 1.0:
+        if t < start_t - 0.3:
             continue
         if log and n < log[-1][1]:  # the file starts again (the fake camera loops it)
             if t > start_t:
                 break
             log.clear()  # start_t is in this pass through the file
         log.append((t, n))
-    assert len(log) > 10, f"clip clock unreadable: {log}"
-    times, content = [t for t, _ in log], [n / clips.FPS for _, n in log]
-
-    def interp(x, xs, ys):
-        k = next((i for i in range(1, len(xs)) if xs[i] >= x), None)
-        assert k is not None and xs[0] <= x, f"{x} outside the clip clock's log {xs[0]}..{xs[-1]}"
-        return ys[k - 1] + (x - xs[k - 1]) * (ys[k] - ys[k - 1]) / ((xs[k] - xs[k - 1]) or 1)
-
-    return interp(interp(start_t, times, content) + clip_seconds, content, times) - start_t
+    log = [(t, n / clips.FPS) for t, n in log if t <= start_t + clip_seconds + 0.3]
+    assert len(log) > 10 and log[-1][0] - log[0][0] > clip_seconds * 0.9, f"clip clock unreadable: {log}"
+    mean_t = sum(t for t, _ in log) / len(log)
+    mean_c = sum(c for _, c in log) / len(log)
+    slope = sum((t - mean_t) * (c - mean_c) for t, c in log) / sum((c - mean_c) ** 2 for _, c in log)
+    return slope * clip_seconds
 
 
 def _skip_if_too_slow(result: dict) -> None:
