@@ -145,6 +145,43 @@ START_TIMING: dict[StartConvention, str] = {
     ),
 }
 
+#: What a camera time measures (issue 16: the camera times the walk beside the stopwatch;
+#: the rule is static/camera/timing.mjs's, also in README "Camera timing").
+CAMERA_CROSSING_RULE = (
+    "Camera time (a second timer beside the stopwatch, from a side-on video, in the browser): "
+    "a line is crossed when the leading foot point (the ankle, heel or toe landmark furthest "
+    "towards the finish) reaches the tape, interpolated between the video frames' timestamps."
+)
+
+#: The camera time for each start convention, and how it differs from the stopwatch's.
+CAMERA_START_TIMING: dict[StartConvention, str] = {
+    StartConvention.STANDING: (
+        "Standing start: from the first movement of the feet after 'go' to the leading foot "
+        "reaching the finish tape (the stopwatch also counts the reaction time after 'go')."
+    ),
+    StartConvention.ROLLING: (
+        "Rolling start: from the leading foot reaching the start tape to it reaching the finish "
+        "tape (the stopwatch stops when the patient has fully crossed the finish line)."
+    ),
+}
+
+#: Why the camera could not time a walk (codes from static/camera/timing.mjs).
+CAMERA_NOTES: dict[str, str] = {
+    "no-lines": "The start and finish tapes were not marked on the camera image",
+    "no-person": "No person was found in the walkway",
+    "more-than-one": "More than one person was in the walkway",
+    "not-crossed-start": "The start line was not crossed",
+    "not-crossed-finish": "The finish line was not crossed",
+    "no-movement": "No movement of the feet was seen after Start",
+    "low-fps": "The frame rate was too low to time to 0.1 s",
+    "no-camera": "The camera was not running",
+}
+
+
+def camera_rule(start: StartConvention | str) -> str:
+    """The camera's crossing rule and its start and stop points for ``start`` (one paragraph)."""
+    return f"{CAMERA_CROSSING_RULE} {CAMERA_START_TIMING[StartConvention(start)]}"
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -164,6 +201,11 @@ class Protocol:
     def timing(self) -> str:
         """How to start and stop the stopwatch for this start convention."""
         return START_TIMING[self.start]
+
+    @property
+    def camera_timing(self) -> str:
+        """What the camera time (beside the stopwatch) measures for this start convention."""
+        return camera_rule(self.start)
 
     def steps(self) -> tuple[str, ...]:
         """The test, step by step, as read by the clinician."""

@@ -10,7 +10,7 @@ a new version that supersedes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -854,6 +854,21 @@ def record_assessment(
         return _view(session, row), result
 
 
+#: A walk's camera timing (records/camera.py), kept beside its scored time.
+CAMERA_COLUMNS = ("camera_seconds", "camera_note", "stopwatch_seconds")
+
+
+def _carry_camera_times(old_trials: Sequence[TrialRow], new_trials: Sequence[TrialRow]) -> None:
+    """Give each walk of an amended version the camera timing of the same walk in the version
+    it amends, unless the amendment changed that walk's time (its seconds or timing source)."""
+    before = {t.number: t for t in old_trials}
+    for trial in new_trials:
+        old = before.get(trial.number)
+        if old is not None and (old.seconds, old.timing_source) == (trial.seconds, trial.timing_source):
+            for column in CAMERA_COLUMNS:
+                setattr(trial, column, getattr(old, column))
+
+
 def amend_assessment(
     db: Database,
     assessment_id: int,
@@ -873,7 +888,8 @@ def amend_assessment(
     raw_changes : dict
         New values for any of :data:`AMENDABLE`; everything else is carried
         over. Changing ``start`` without new ``trials`` moves the stored
-        trials to the new start convention.
+        trials to the new start convention. A walk whose time (seconds and
+        timing source) is unchanged keeps its camera timing.
     reason : str
         Why, 1–500 characters (stored with the new version, not in the audit).
     risk_fn : callable, optional
@@ -917,6 +933,7 @@ def amend_assessment(
         row = _add_final_row(session, patient_id=old.patient_id, lineage_id=old.lineage_id, valid=valid,
                              result=result, actor=actor, version=old.version + 1, risk_fn=risk_fn,
                              supersedes_id=old.id, amendment_reason=reason, **carried)
+        _carry_camera_times(old.trials, row.trials)
         write_audit(
             session, actor, "assessment.amend", "assessment", row.id,
             {"supersedes_id": old.id, "version": row.version, "changed": sorted(str(k) for k in raw_changes)},

@@ -14,25 +14,13 @@ from typing import Any
 
 from assessment import InputError
 from assessment.gatekeeper import brief, validate_trial
-from assessment.protocol import StartConvention, TimingSource
+from assessment.protocol import CAMERA_NOTES, StartConvention, TimingSource
 
 from .assessments import _draft_trial
 from .audit import write_audit
 from .db import Database
 from .errors import Conflict
 from .views import TrialView
-
-#: Why the camera could not time a walk (codes from static/camera/timing.mjs).
-CAMERA_NOTES: dict[str, str] = {
-    "no-lines": "The start and finish tapes were not marked on the camera image",
-    "no-person": "No person was found in the walkway",
-    "more-than-one": "More than one person was in the walkway",
-    "not-crossed-start": "The start line was not crossed",
-    "not-crossed-finish": "The finish line was not crossed",
-    "no-movement": "No movement of the feet was seen after Start",
-    "low-fps": "The frame rate was too low to time to 0.1 s",
-    "no-camera": "The camera was not running",
-}
 
 
 def _camera_result(seconds: Any, note: Any) -> tuple[float | None, str | None]:

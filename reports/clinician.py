@@ -17,7 +17,7 @@ from typing import Any
 from assessment import StartConvention, get_population, populations
 from assessment.scoring import classify_change
 from assessment.program import SAFETY_SCREEN_KEYS, SAFETY_SCREEN_QUESTIONS, Program
-from assessment.protocol import START_TIMING, STOP_REASON_TEXT, StopReason
+from assessment.protocol import CAMERA_NOTES, START_TIMING, STOP_REASON_TEXT, StopReason, camera_rule
 
 from .model import Heading, Letterhead, Paragraph, ReportModel, Table, TrendChart, TrendPoint
 from .patient import file_stem
@@ -138,6 +138,31 @@ def _trend_points(history: Sequence[Mapping[str, Any]], assessment: Mapping[str,
         points.append(TrendPoint(current_date, float(mean), f"v{assessment.get('version', 1)}",
                                  int(assessment.get("version") or 1) > 1, True))
     return tuple(sorted(points, key=lambda p: p.assessed_on))
+
+
+def _camera_lines(trials: Sequence[Mapping[str, Any]], start: str) -> list[Paragraph]:
+    """Under the trials table, when the camera timed any walk beside the stopwatch: what the
+    camera time measures, then each such walk's stopwatch and camera time and the scored one."""
+    timed = [(i, t) for i, t in enumerate(trials, start=1) if t.get("camera_seconds") is not None or t.get("camera_note")]
+    if not timed:
+        return []
+    try:
+        rule = camera_rule(start)
+    except ValueError:
+        rule = "—"
+    lines = []
+    for i, t in timed:
+        stopwatch = t.get("stopwatch_seconds") if t.get("timing_source") == "camera" else t.get("seconds")
+        if t.get("camera_seconds") is None:
+            note = t.get("camera_note")
+            lines.append(f"Walk {i}: stopwatch {seconds(stopwatch)}; camera: not timed "
+                         f"({CAMERA_NOTES.get(note, words(note)).lower()}).")
+            continue
+        diff = "" if stopwatch is None else f" (difference {t['camera_seconds'] - stopwatch:+.2f} s)"
+        lines.append(f"Walk {i}: stopwatch {seconds(stopwatch)}, camera {seconds(t['camera_seconds'])}{diff}; "
+                     f"scored: {words(t.get('timing_source') or 'stopwatch')}.")
+    return [Paragraph(f"{rule} The stopwatch time is scored unless the clinician chose the camera time.", "note"),
+            *(Paragraph(line, "note") for line in lines)]
 
 
 def build_clinician_report(
@@ -264,6 +289,7 @@ def build_clinician_report(
                             trial_rows, (0.05, 0.1, 0.14, 0.33, 0.14, 0.14, 0.1)))
     else:
         blocks.append(Paragraph("No timed trial recorded."))
+    blocks.extend(_camera_lines(assessment.get("trials") or (), start))
 
     blocks.append(Heading("Result"))
     blocks.append(_kv("3MBW", (

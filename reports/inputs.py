@@ -15,7 +15,8 @@ from typing import Any
 from assessment.program import program_for
 
 _PATIENT_FIELDS = ("mrn", "given_name", "family_name", "birth_date", "sex", "population")
-_TRIAL_FIELDS = ("seconds", "timing_source", "valid", "invalid_reason", "loss_of_balance", "hands_on_assistance", "steps")
+_TRIAL_FIELDS = ("seconds", "timing_source", "valid", "invalid_reason", "loss_of_balance", "hands_on_assistance", "steps",
+                 "camera_seconds", "camera_note", "stopwatch_seconds")
 _RISK_FIELDS = ("probability", "probability_low", "probability_high", "risk_category", "model_version")
 
 

@@ -15,6 +15,11 @@ where the walker's feet are at y = 332 to 335.
   background of the same scene: she stands 1.5 s about 0.6 m before the start tape (a
   rolling start), then moves left to right at exactly 1 m/s (84 px/s) for 5 s. Any point
   of her crosses the two tapes (3 m apart) exactly 3.000 s apart: the truth.
+  Its frames carry their number (:data:`MARKER_BITS` black or white 8 px squares along the
+  top-left corner, bit 0 first, outside the walkway the pose model looks at), so a test can
+  tell how far the clip's own time has moved between two camera timestamps (Chromium's fake
+  camera, starved of CPU, delivers the file's frames late: the clip then plays slower than
+  its timestamps say, which no real camera does).
 - ``stop_short``: the same figure standing 1.5 s, walking 2.5 s, then standing still
   2 s before the finish tape.
 - ``empty``: the empty background for 3 s.
@@ -46,6 +51,9 @@ FIGURE_X0 = 64
 HOLD_S = 1.5
 
 CLIPS = ("reversed", "synthetic", "stop_short", "empty")
+#: The synthetic clip's frame-number marker: this many squares of MARKER_PX, from (0, 0) rightwards.
+MARKER_BITS = 8
+MARKER_PX = 8
 
 
 def lines_fraction() -> dict:
@@ -106,7 +114,11 @@ def make(name: str, tmp: Path) -> Path:
     else:
         raise ValueError(f"clip: {name!r} is not one of {', '.join(CLIPS)}")
     x = f"{FIGURE_X0}+{SPEED_PX_S}*min(max(t-{HOLD_S}\\,0)\\,{moving})"
+    marker = "" if name != "synthetic" else "," + ",".join(
+        [f"drawbox=x=0:y=0:w={MARKER_BITS * MARKER_PX}:h={MARKER_PX}:color=black:t=fill"]
+        + [f"drawbox=x={b * MARKER_PX}:y=0:w={MARKER_PX}:h={MARKER_PX}:color=white:t=fill:"
+           f"enable='eq(mod(floor(n/{2 ** b})\\,2)\\,1)'" for b in range(MARKER_BITS)])
     _run(["-loop", "1", "-t", str(duration), "-framerate", str(FPS), "-i", str(background),
           "-loop", "1", "-t", str(duration), "-framerate", str(FPS), "-i", str(figure),
-          "-filter_complex", f"[0:v][1:v]overlay=x='{x}':y={FIGURE[1]}:eval=frame,fps={FPS}", *y4m])
+          "-filter_complex", f"[0:v][1:v]overlay=x='{x}':y={FIGURE[1]}:eval=frame,fps={FPS}{marker}", *y4m])
     return out

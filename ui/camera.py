@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from assessment.errors import InputError
+from assessment.protocol import camera_rule
 from records import services
 
 from .common import show_error
@@ -27,12 +28,6 @@ from .resources import actor, database
 CAMERA_PAGE = "/app/static/camera/camera.html"
 #: Pose model size used in the clinic (bench/camera.py measures the others).
 MODEL = "lite"
-
-#: The crossing rule, as README "Camera timing" and static/camera/timing.mjs state it.
-CROSSING_RULE = ("Camera rule: a line is crossed when the leading foot (ankle, heel or toe landmark furthest "
-                 "towards the finish) reaches the tape, interpolated between frame timestamps. Rolling start: "
-                 "start tape to finish tape; standing start: first movement of the feet after Start to the "
-                 "finish tape.")
 
 #: Lap id -> walk number, per draft, so a camera time reaches the walk it timed.
 _LAPS = "camera_lap_walks"
@@ -145,7 +140,7 @@ def camera_times(draft_id: int, trials: list) -> None:
     st.markdown("**Camera beside the stopwatch**")
     st.caption("The stopwatch time is scored unless you choose the camera time. The camera has not been "
                "checked against the stopwatch in this clinic yet: see README, Camera timing.")
-    st.caption(CROSSING_RULE)
+    st.caption(camera_rule(timed[0].start))
     for t in timed:
         stopwatch_s = t.stopwatch_seconds if t.timing_source == "camera" else t.seconds
         c1, c2 = st.columns([3, 1])

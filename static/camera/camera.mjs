@@ -4,13 +4,12 @@
 // BUFFER_S seconds, to time the walk (static/camera/timing.mjs).
 import { FilesetResolver, PoseLandmarker } from './vendor/tasks-vision/vision_bundle.mjs';
 import {
-  timeWalk, geometry, inWalkway, footPoints, track, MESSAGES, BEFORE_START_M, AFTER_FINISH_M, WALKWAY_BAND_M,
+  timeWalk, geometry, inWalkway, footPoints, track, cropRect, MESSAGES,
 } from './timing.mjs';
 
 const BUFFER_S = 20;      // pose frames kept (coordinates only), seconds
 const PRE_GO_S = 0.6;     // frames before "go" used for a standing start's rest position
 const POST_STOP_S = 1.0;  // frames after the Stop tap still used (a Stop tapped a little early)
-const HEIGHT_ROOM_M = 2.2; // the crop given to the model reaches this high above the floor line
 const LINES_KEY = 'stepback.camera.lines.v1';
 const MODELS = ['lite', 'full', 'heavy'];
 
@@ -106,25 +105,6 @@ function live(t, poses) {
   }
 }
 
-/** The part of the image the model looks at: the walkway and the space above it (pixels),
- * so people far from the walkway cost no time; the whole image before the tapes are set. */
-function cropRect() {
-  const w = video.videoWidth;
-  const h = video.videoHeight;
-  const lines = pixelLines();
-  const geo = lines && geometry(lines);
-  if (!geo) return { x: 0, y: 0, w, h };
-  const m = geo.pxPerM;
-  const xs = [lines.start.x - geo.dir * (BEFORE_START_M + 0.3) * m, lines.finish.x + geo.dir * (AFTER_FINISH_M + 0.3) * m];
-  const floorTop = Math.min(lines.start.y, lines.finish.y);
-  const floorBottom = Math.max(lines.start.y, lines.finish.y);
-  const x0 = Math.max(0, Math.floor(Math.min(...xs)));
-  const x1 = Math.min(w, Math.ceil(Math.max(...xs)));
-  const y0 = Math.max(0, Math.floor(floorTop - HEIGHT_ROOM_M * m));
-  const y1 = Math.min(h, Math.ceil(floorBottom + (WALKWAY_BAND_M + 0.2) * m));
-  return x1 - x0 < 16 || y1 - y0 < 16 ? { x: 0, y: 0, w, h } : { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
-}
-
 const cropCanvas = document.createElement('canvas');
 
 function post(msg) {
@@ -200,7 +180,7 @@ async function main() {
     if (stamp > last) {
       last = stamp;
       const t0 = performance.now();
-      const crop = cropRect();
+      const crop = cropRect(pixelLines(), video.videoWidth, video.videoHeight);
       if (cropCanvas.width !== crop.w || cropCanvas.height !== crop.h) { cropCanvas.width = crop.w; cropCanvas.height = crop.h; }
       cropCanvas.getContext('2d').drawImage(video, crop.x, crop.y, crop.w, crop.h, 0, 0, crop.w, crop.h);
       const res = landmarker.detectForVideo(cropCanvas, t0);

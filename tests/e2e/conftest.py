@@ -170,15 +170,27 @@ def radio(page, question: str, option: str) -> None:
 
 
 def choose(page, label: str, option_text: str) -> None:
-    """Pick the option containing ``option_text`` in the select box ``label``."""
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
+    """Pick the option containing ``option_text`` in the select box ``label`` (the box is opened
+    again when its list has not shown after 15 s: a tap lost to a rerun on a busy machine)."""
+    option = page.get_by_role("option", name=re.compile(re.escape(option_text))).first
+    for attempt in range(3):
+        page.get_by_label(label, exact=True).first.click()
+        try:
+            option.wait_for(timeout=15_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            print(f"choose: the {label!r} list did not open; opening it again")
+            wait_idle(page)
+    option.click()
     wait_idle(page)
 
 
-def pre_test_steps(page, *, shot_as=None) -> None:
+def pre_test_steps(page, *, shot_as=None, start: str | None = None) -> None:
     """From "Begin a new assessment" to the first timed walk: safety screen (all clear),
-    set-up checklist, script, practice walk. ``shot_as(name)`` takes screenshots on the way."""
+    set-up checklist, script, practice walk. ``shot_as(name)`` takes screenshots on the way;
+    ``start`` (``standing`` or ``rolling``) is chosen as the start convention when given."""
     from assessment.protocol import SETUP_CHECKLIST
 
     begin = page.get_by_role("button", name="Begin a new assessment")
@@ -198,6 +210,8 @@ def pre_test_steps(page, *, shot_as=None) -> None:
               "Uses a walking aid?", "Has a treadmill with handrails at home?"):
         radio(page, q, "No")
     radio(page, "Falls in the past 12 months", "None")
+    if start:
+        radio(page, "Start convention", f"{start} start")
     if shot_as:
         shot_as("03-safety-screen")
     page.get_by_role("button", name="Continue").click()
@@ -219,8 +233,10 @@ def pre_test_steps(page, *, shot_as=None) -> None:
     wait_idle(page)
 
 
-def begin_wizard_for_new_patient(page, app_server, accounts, *, mrn: str, given: str, family: str) -> None:
-    """Add a patient in the database, sign in on a 1024×768 tablet and run the wizard up to the first timed walk."""
+def begin_wizard_for_new_patient(page, app_server, accounts, *, mrn: str, given: str, family: str,
+                                 start: str | None = None) -> None:
+    """Add a patient in the database, sign in on a 1024×768 tablet and run the wizard up to the
+    first timed walk (``start``: the start convention, see :func:`pre_test_steps`)."""
     from records import services
     from records.db import open_database
 
@@ -237,4 +253,4 @@ def begin_wizard_for_new_patient(page, app_server, accounts, *, mrn: str, given:
     choose(page, "Patient", mrn)
     page.locator(".st-key-patient_header").filter(has_text=f"MRN {mrn}").wait_for()  # the selection's rerun is done
     wait_idle(page)
-    pre_test_steps(page)
+    pre_test_steps(page, start=start)

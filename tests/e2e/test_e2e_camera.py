@@ -6,16 +6,26 @@ camera page and its offline pose model; headless Chromium plays a clip as its ca
 - the synthetic walk (a figure moved at exactly 1 m/s): through the wizard, the camera
   time saved beside the stopwatch time is within 0.1 s of the true 3.00 s, and the
   clinician can score it instead (audited);
+- the same walk with a standing start: Start tapped while the figure stands still, the
+  camera time from its feet's first movement to the finish within 0.1 s of the truth;
 - the person stopping before the finish line: through the wizard, the message is shown
   and no camera time is saved;
 - the real footage reversed (a woman walking backwards, two other people in the scene):
   both crossings found, and the person tracked is the one on the walkway;
 - the empty scene: "no person found", no time.
 
+The truth is the clip's own time (its frames are numbered, tools/camera_clips.py) on the
+camera's clock: 3.000 s of the clip from the camera's start crossing. That is 3.000 s when
+Chromium's fake camera keeps pace with the file; starved of CPU it delivers the file's frames
+late and the clip plays slower than the timestamps it puts on them (a real camera's
+timestamps are the moments it saw): the camera rightly measures the slower walk, and the
+test compares it with the truth as the camera's clock saw it, and prints both.
+
 Every request Chromium makes goes to the app (127.0.0.1): the pose model sends nothing out.
 No screenshot shows a person: the camera image is hidden before screenshots are taken.
-On a machine too busy to run the pose model 10 times a second the camera says "frame rate
-too low" and the two timing checks are skipped with the measured figure.
+On a machine too busy to run the pose model about 8 times a second (frames more than 0.14 s
+apart at a crossing, ``MAX_GAP_S`` in timing.mjs) the camera says "frame rate too low" and
+the two timing checks are skipped with the measured figure.
 """
 
 from __future__ import annotations
@@ -32,8 +42,8 @@ from records import services
 from records.db import open_database
 from tools import camera_clips as clips
 
-from conftest import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, CLINICIAN, PASSWORD, _require_browser, choose, radio,
-                      sign_in, start_app, stop_app, wait_idle)
+from conftest import (ARTIFACTS, BROWSER_ARGS, CHROMIUM, CLINICIAN, PASSWORD, _require_browser,
+                      begin_wizard_for_new_patient, start_app, stop_app, wait_idle)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -170,53 +180,10 @@ def _time_on_page(page, start_when, stop_when, stop_after_s: float) -> dict:
     return frame.evaluate("() => window.stepbackCamera.stop(performance.timeOrigin + performance.now(), 'e2e')")
 
 
-def _wizard_to_timed_walks(page, url: str, mrn: str) -> None:
-    """Sign in, add a patient, begin an assessment with a ROLLING start, reach the stopwatch."""
-    from assessment.protocol import SETUP_CHECKLIST
-
-    sign_in(page, url, CLINICIAN)
-    wait_idle(page)
-    if not page.get_by_label("MRN", exact=True).is_visible():  # folded away once there are patients
-        page.get_by_text("Add a patient").click()
-    page.get_by_label("MRN", exact=True).fill(mrn)
-    page.get_by_label("Given name").fill("Cam")
-    page.get_by_label("Family name").fill("Era")
-    page.get_by_role("spinbutton", name="year, Birth date").click()
-    page.keyboard.type("19460517")
-    choose(page, "Sex", "female")
-    page.get_by_role("button", name="Add patient").click()
-    page.get_by_text(f"(MRN {mrn}).").wait_for()
-    wait_idle(page)
-    page.get_by_role("button", name="New assessment").click()
-    page.get_by_role("button", name="Begin a new assessment").click()
-    page.get_by_text("Safety screen").first.wait_for()
-    for q in ("Can the patient stand up and walk without hands-on help?",
-              "Does the patient understand the test and agree to do it?",
-              "Is the patient free of pain and dizziness right now?"):
-        radio(page, q, "Yes")
-    for q in ("Balance disorder or vertigo?", "Neurological condition (Parkinson's, stroke, MS, other)?",
-              "Acute joint injury or joint pain?", "A fall with injury in the past 3 months?",
-              "Uses a walking aid?", "Has a treadmill with handrails at home?"):
-        radio(page, q, "No")
-    radio(page, "Falls in the past 12 months", "None")
-    radio(page, "Start convention", "rolling start")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Set-up checklist").wait_for()
-    for item in SETUP_CHECKLIST:
-        page.get_by_text(item.text, exact=True).click()
-        wait_idle(page)
-    page.get_by_role("button", name="All done — continue").click()
-    page.get_by_role("button", name="I have read the script").click()
-    radio(page, "Practice walk", "Done")
-    wait_idle(page)
-    page.get_by_role("button", name="Start the timed walks").click()
-    page.get_by_text("Timed walk 1 of 2").wait_for()
-    wait_idle(page)
-
-
 def _camera_on(page):
     """Turn the camera view on in the stopwatch; return the camera iframe, ready."""
     page.locator(".sw-camera[data-ready='true']").wait_for()  # the component's script has run
+    wait_idle(page)  # no rerun under way to replace the component after the tick
     find = lambda: next((f for f in page.frames if CAMERA_PAGE in f.url), None)  # noqa: E731
     page.get_by_test_id("sw-cam-on").check()
     try:
@@ -244,12 +211,51 @@ def _walk_in_wizard(page, frame, start_when, stop_when, stop_after_s: float) -> 
     page.mouse.click(stop["x"] + stop["width"] / 2, stop["y"] + stop["height"] / 2)
 
 
+def _watch_clip_clock(frame) -> None:
+    """Log each camera frame's timestamp with the clip's own frame number (the synthetic clip's
+    marker, tools/camera_clips.py) in the camera page, as ``window.clipClock``: [[t, n], ...]."""
+    frame.evaluate("""([bits, px]) => { const v = document.querySelector('.cam-video');
+        const c = document.createElement('canvas'); c.width = bits * px; c.height = px;
+        const g = c.getContext('2d', { willReadFrequently: true }); window.clipClock = [];
+        const on = (now, m) => {
+          g.drawImage(v, 0, 0, bits * px, px, 0, 0, bits * px, px);
+          const d = g.getImageData(0, 0, bits * px, px).data;
+          let n = 0;
+          for (let b = 0; b < bits; b += 1) if (d[((px >> 1) * bits * px + b * px + (px >> 1)) * 4] > 128) n += 1 << b;
+          window.clipClock.push([m.captureTime / 1000, n]);
+          v.requestVideoFrameCallback(on); };
+        v.requestVideoFrameCallback(on); }""", [clips.MARKER_BITS, clips.MARKER_PX])
+
+
+def _truth_on_camera_clock(frame, start_t: float, clip_seconds: float) -> float:
+    """The camera-clock time the clip took to play ``clip_seconds`` of its own time from the
+    camera's ``start_t``: the synthetic walk's truth as the camera's timestamps should measure it
+    (``clip_seconds`` when the fake camera kept pace with the file, more when it fell behind).
+    The rate is a least-squares line through the frames of that stretch (each fake frame's
+    timestamp is its delivery, a few tens of milliseconds either way)."""
+    log: list[tuple[float, int]] = []
+    for t, n in frame.evaluate("() => window.clipClock"):
+        if t < start_t - 0.3:
+            continue
+        if log and n < log[-1][1]:  # the file starts again (the fake camera loops it)
+            if t > start_t:
+                break
+            log.clear()  # start_t is in this pass through the file
+        log.append((t, n))
+    log = [(t, n / clips.FPS) for t, n in log if t <= start_t + clip_seconds + 0.3]
+    assert len(log) > 10 and log[-1][0] - log[0][0] > clip_seconds * 0.9, f"clip clock unreadable: {log}"
+    mean_t = sum(t for t, _ in log) / len(log)
+    mean_c = sum(c for _, c in log) / len(log)
+    slope = sum((t - mean_t) * (c - mean_c) for t, c in log) / sum((c - mean_c) ** 2 for _, c in log)
+    return slope * clip_seconds
+
+
 def _skip_if_too_slow(result: dict) -> None:
-    """On a machine too busy to run the pose model 10 times a second the camera rightly says so
+    """On a machine too busy to run the pose model about 8 times a second the camera rightly says so
     ("frame rate too low to time to 0.1 s"); the timing itself cannot be checked there."""
     if not result.get("ok") and result.get("code") == "low-fps":
-        pytest.skip(f"the camera refused to time (frames more than 0.1 s apart at a crossing; "
-                    f"{result.get('fps')} frames/s on average): this machine is too slow for the 0.1 s check")
+        pytest.skip(f"the camera refused to time (frames more than 0.14 s apart at a crossing; "
+                    f"gaps {result.get('gaps')} s; {result.get('fps')} frames/s on average): this machine is too slow for the 0.1 s check")
 
 
 def _draft(db_url: str, mrn: str):
@@ -273,17 +279,22 @@ def _shot(page, name: str) -> None:
 def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_the_stopwatch(camera_browser, server, accounts_db):
     open_page, requests = camera_browser
     page = open_page("synthetic")
-    _wizard_to_timed_walks(page, server["url"], "CAM-1")
+    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-1", given="Cam", family="Era",
+                                 start="rolling")
     frame = _camera_on(page)
     _tap_tapes(frame)
+    _watch_clip_clock(frame)
     _walk_in_wizard(page, frame, _before_start, _past_finish, 6.0)
     page.get_by_text("Walk 1 saved").first.wait_for()
     page.get_by_text("Camera beside the stopwatch").wait_for()
     wait_idle(page)
-    _skip_if_too_slow(_camera(frame)["results"][-1])
+    result = _camera(frame)["results"][-1]
+    _skip_if_too_slow(result)
+    truth = _truth_on_camera_clock(frame, result["startT"], clips.TRUE_SECONDS)
+    print(f"camera (rolling start, synthetic): {result}; truth on the camera's clock {truth:.3f} s")
     trial = _draft(server["db_url"], "CAM-1").trials[0]
     assert trial.timing_source == "stopwatch" and trial.camera_note is None
-    assert abs(trial.camera_seconds - clips.TRUE_SECONDS) <= TRUTH_TOLERANCE_S, trial.camera_seconds
+    assert abs(trial.camera_seconds - truth) <= TRUTH_TOLERANCE_S, (trial.camera_seconds, truth)
     page.get_by_text(f"camera {trial.camera_seconds:.2f} s").wait_for()
     page.get_by_role("button", name="Score the camera time").click()
     page.get_by_text("scored: camera").wait_for()
@@ -293,10 +304,54 @@ def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_th
     assert any("camera.html" in u for u in requests) and any(u.endswith(".task") for u in requests)
 
 
+def test_standing_start_is_timed_from_the_first_movement_of_the_feet(camera_browser, server, accounts_db):
+    """Standing start (the other convention): Start tapped while the figure stands still; the camera
+    times from its feet's first movement (MOVE_THRESHOLD_M along the walkway, at 1 m/s that many
+    seconds after it sets off) to its leading foot reaching the finish tape."""
+    open_page, _ = camera_browser
+    page = open_page("synthetic")
+    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-3", given="Cam", family="Era",
+                                 start="standing")
+    frame = _camera_on(page)
+    _tap_tapes(frame)
+    _watch_clip_clock(frame)
+    threshold_m = frame.evaluate("async () => (await import('./timing.mjs')).MOVE_THRESHOLD_M")
+    seen: list[tuple[float, float]] = []
+
+    def standing_still(f) -> bool:
+        """The figure stands before the start tape: its leading foot has not moved 3 px in 0.3 s."""
+        live = _camera(f)["live"]
+        if not live or live["count"] != 1 or live["lead"] >= 0:
+            seen.clear()
+            return False
+        seen.append((live["t"], live["lead"]))
+        recent = [lead for t, lead in seen if t >= live["t"] - 0.3]
+        return seen[0][0] <= live["t"] - 0.3 and max(recent) - min(recent) <= 3
+
+    _walk_in_wizard(page, frame, standing_still, _past_finish, 7.0)
+    rest = [lead for t, lead in seen if t >= seen[-1][0] - 0.3]
+    rest_px = sum(rest) / len(rest)
+    page.get_by_text("Walk 1 saved").first.wait_for()
+    page.get_by_text("Camera beside the stopwatch").wait_for()
+    page.get_by_text("Standing start: from the first movement of the feet").wait_for()
+    wait_idle(page)
+    result = _camera(frame)["results"][-1]
+    _skip_if_too_slow(result)
+    assert result["mode"] == "standing", result
+    # the figure sets off from rest at exactly 1 m/s: from the first movement to the finish tape
+    clip_s = ((clips.FINISH[0] - clips.START[0]) - rest_px) / clips.SPEED_PX_S - threshold_m / (clips.SPEED_PX_S / clips.PX_PER_M)
+    truth = _truth_on_camera_clock(frame, result["startT"], clip_s)
+    print(f"camera (standing start): {result}; truth {clip_s:.3f} s of the clip, {truth:.3f} s on the camera's clock")
+    trial = _draft(server["db_url"], "CAM-3").trials[0]
+    assert trial.timing_source == "stopwatch" and trial.camera_note is None
+    assert abs(trial.camera_seconds - truth) <= TRUTH_TOLERANCE_S, (trial.camera_seconds, truth)
+
+
 def test_person_stopping_before_the_line_gets_the_message_and_no_camera_time(camera_browser, server, accounts_db):
     open_page, _ = camera_browser
     page = open_page("stop_short")
-    _wizard_to_timed_walks(page, server["url"], "CAM-2")
+    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-2", given="Cam", family="Era",
+                                 start="rolling")
     frame = _camera_on(page)
     _tap_tapes(frame)
     _walk_in_wizard(page, frame, _before_start, lambda f: False, 4.5)
@@ -334,6 +389,7 @@ def test_reversed_real_walk_crossings_found_and_the_walker_is_tracked(camera_bro
         return _past_finish(frame)
 
     result = _time_on_page(page, before, past, 12.0)
+    print(f"camera (reversed real walk): {result}")
     _skip_if_too_slow(result)
     assert result["ok"], result
     # README: she walks at about 1.28 m/s, so 3 m take about 2.3 s; the camera's time is hers.

@@ -79,3 +79,24 @@ def test_a_manual_walk_cannot_switch_to_a_camera_time(db, draft):
 def test_a_final_assessment_takes_no_camera_time(db, final_assessment):
     with pytest.raises(Conflict):
         svc.record_camera_time(db, final_assessment.id, 1, 4.0)
+
+
+def test_an_amendment_keeps_the_camera_timing_of_walks_whose_time_it_does_not_change(db, draft):
+    svc.record_camera_time(db, draft, 1, 4.47, actor="alice")
+    svc.choose_scored_time(db, draft, 1, "camera", actor="alice")
+    svc.record_camera_time(db, draft, 2, None, "low-fps", actor="alice")
+    final = svc.finalize_assessment(db, draft, actor="alice")
+    camera = lambda view: [(t.seconds, t.timing_source, t.camera_seconds, t.camera_note, t.stopwatch_seconds)  # noqa: E731
+                           for t in view.trials]
+    assert camera(final) == [(4.47, "camera", 4.47, None, 4.52), (4.8, "manual", None, "low-fps", None)]
+    # no new trials: every walk keeps its camera timing
+    v2 = svc.amend_assessment(db, final.id, {"footwear": "barefoot"}, reason="footwear was wrong", actor="bob")
+    assert v2.id != final.id and camera(v2) == camera(final)
+    assert camera(svc.get_assessment(db, v2.id)) == camera(final)  # read back from the database
+    # new trials: walk 1 unchanged keeps it; walk 2's time changed loses it
+    v3 = svc.amend_assessment(db, v2.id, {"trials": [{"seconds": 4.47, "timing_source": "camera"},
+                                                    {"seconds": 4.9, "timing_source": "manual"}]},
+                              reason="walk 2 was mistyped", actor="bob")
+    assert camera(svc.get_assessment(db, v3.id)) == [(4.47, "camera", 4.47, None, 4.52), (4.9, "manual", None, None, None)]
+    # the versions amended are untouched
+    assert camera(svc.get_assessment(db, final.id)) == camera(final)
