@@ -30,6 +30,7 @@ from .protocol import (
     StartConvention,
     StopReason,
     TimingSource,
+    camera_time_can_be_scored,
 )
 from .steadi import stay_independent_items, stay_independent_max, stay_independent_score
 
@@ -192,6 +193,9 @@ def validate_trial(raw: Any, number: int, default_start: StartConvention) -> Tri
     lob = False if is_blank(get("loss_of_balance")) else parse_bool(f"{name}.loss_of_balance", get("loss_of_balance"))
     hands = False if is_blank(get("hands_on_assistance")) else parse_bool(f"{name}.hands_on_assistance", get("hands_on_assistance"))
     steps = None if is_blank(get("steps")) else parse_whole(f"{name}.steps", get("steps"), 0, STEPS_MAX, "steps")
+    if source is TimingSource.CAMERA and not camera_time_can_be_scored(start):
+        raise InputError(f"{name}.timing_source", "a standing-start walk's camera time is not yet reliable "
+                                                  "(it is shown, never scored); allowed: stopwatch, manual")
     if not valid and reason is None:
         raise InputError(f"{name}.invalid_reason", "an invalid trial needs a reason (1 to 500 characters)")
     if valid and hands:

@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 from assessment.errors import InputError
-from assessment.protocol import camera_rule
+from assessment.protocol import camera_rule, camera_time_can_be_scored
 from records import services
 
 from .common import show_error
@@ -151,8 +151,8 @@ def camera_times(draft_id: int, trials: list) -> None:
         diff = t.camera_seconds - stopwatch_s
         c1.write(f"Walk {t.number}: stopwatch {stopwatch_s:.2f} s, camera {t.camera_seconds:.2f} s "
                  f"(difference {diff:+.2f} s); scored: {t.timing_source}")
-        if t.timing_source not in ("stopwatch", "camera"):
-            continue
+        if t.timing_source not in ("stopwatch", "camera") or not camera_time_can_be_scored(t.start):
+            continue  # a standing start's camera time is shown, never scored (assessment.protocol)
         other = "stopwatch" if t.timing_source == "camera" else "camera"
         if c2.button(f"Score the {other} time", key=f"camera_choose_{draft_id}_{t.number}"):
             try:

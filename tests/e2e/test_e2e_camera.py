@@ -304,10 +304,15 @@ def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_th
     assert any("camera.html" in u for u in requests) and any(u.endswith(".task") for u in requests)
 
 
-def test_standing_start_is_timed_from_the_first_movement_of_the_feet(camera_browser, server, accounts_db):
+def test_standing_start_camera_time_is_saved_and_shown_but_never_scored(camera_browser, server, accounts_db):
     """Standing start (the other convention): Start tapped while the figure stands still; the camera
     times from its feet's first movement (MOVE_THRESHOLD_M along the walkway, at 1 m/s that many
-    seconds after it sets off) to its leading foot reaching the finish tape."""
+    seconds after it sets off) to its leading foot reaching the finish tape.
+
+    That time is not yet reliable: most runs came within 0.05 s of the truth, but one measured
+    4.68 s for a 3.56 s walk (the first movement found early). So the product shows it beside the
+    stopwatch and never scores it (``assessment.protocol.camera_time_can_be_scored``); this test
+    checks that, and prints the error against the truth rather than asserting it (issue 16 open)."""
     open_page, _ = camera_browser
     page = open_page("synthetic")
     begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-3", given="Cam", family="Era",
@@ -343,8 +348,11 @@ def test_standing_start_is_timed_from_the_first_movement_of_the_feet(camera_brow
     truth = _truth_on_camera_clock(frame, result["startT"], clip_s)
     print(f"camera (standing start): {result}; truth {clip_s:.3f} s of the clip, {truth:.3f} s on the camera's clock")
     trial = _draft(server["db_url"], "CAM-3").trials[0]
-    assert trial.timing_source == "stopwatch" and trial.camera_note is None
-    assert abs(trial.camera_seconds - truth) <= TRUTH_TOLERANCE_S, (trial.camera_seconds, truth)
+    assert trial.timing_source == "stopwatch" and trial.camera_note is None and trial.camera_seconds is not None
+    print(f"standing start: camera {trial.camera_seconds:.2f} s, truth {truth:.3f} s, "
+          f"error {trial.camera_seconds - truth:+.3f} s (not asserted: see the docstring)")
+    page.get_by_text(f"camera {trial.camera_seconds:.2f} s").first.wait_for()  # shown beside the stopwatch
+    assert page.get_by_role("button", name="Score the camera time").count() == 0
 
 
 def test_person_stopping_before_the_line_gets_the_message_and_no_camera_time(camera_browser, server, accounts_db):

@@ -16,7 +16,7 @@ ASSESSED_ON = date(2024, 3, 4)  # as in conftest.py
 
 @pytest.fixture
 def draft(db, patient):
-    draft_id = svc.start_assessment(db, patient.mrn, assessed_on=ASSESSED_ON, actor="alice")
+    draft_id = svc.start_assessment(db, patient.mrn, assessed_on=ASSESSED_ON, start="rolling", actor="alice")
     svc.record_trial(db, draft_id, {"seconds": 4.52, "timing_source": "stopwatch"}, actor="alice")
     svc.record_trial(db, draft_id, {"seconds": 4.8, "timing_source": "manual"}, actor="alice")
     return draft_id
@@ -100,3 +100,19 @@ def test_an_amendment_keeps_the_camera_timing_of_walks_whose_time_it_does_not_ch
     assert camera(svc.get_assessment(db, v3.id)) == [(4.47, "camera", 4.47, None, 4.52), (4.9, "manual", None, None, None)]
     # the versions amended are untouched
     assert camera(svc.get_assessment(db, final.id)) == camera(final)
+
+
+def test_a_standing_start_walk_shows_its_camera_time_but_is_never_scored_by_it(db, patient):
+    """The standing start's camera time can start early on pose jitter (issue 16): stored, shown, not scored."""
+    draft_id = svc.start_assessment(db, patient.mrn, assessed_on=ASSESSED_ON, start="standing", actor="alice")
+    svc.record_trial(db, draft_id, {"seconds": 4.52, "timing_source": "stopwatch"}, actor="alice")
+    svc.record_camera_time(db, draft_id, 1, 4.31, actor="alice")
+    with pytest.raises(InputError, match="timing_source.*standing-start"):
+        svc.choose_scored_time(db, draft_id, 1, "camera", actor="alice")
+    (trial,) = svc.get_assessment(db, draft_id).trials
+    assert (trial.seconds, trial.timing_source, trial.camera_seconds) == (4.52, "stopwatch", 4.31)
+    assert svc.list_audit(db, action="trial.scored_time") == []
+    # nor can a standing-start walk be recorded as camera-timed by any other path (the gatekeeper)
+    with pytest.raises(InputError, match="timing_source"):
+        svc.record_trial(db, draft_id, {"seconds": 4.4, "timing_source": "camera"}, actor="alice")
+    assert len(svc.get_assessment(db, draft_id).trials) == 1

@@ -16,7 +16,7 @@ def _texts(at) -> list[str]:
 
 
 def test_a_camera_time_is_saved_to_its_walk_shown_beside_the_stopwatch_and_can_be_scored(db, patient):
-    at = to_trials(signed_in(WIZARD), patient.mrn)
+    at = to_trials(signed_in(WIZARD), patient.mrn, start="rolling")
     draft_id = at.session_state["wizard_draft_id"]
     services.record_trial(db, draft_id, {"seconds": 4.52, "timing_source": "stopwatch"}, actor="jdoe")
     services.record_trial(db, draft_id, {"seconds": 4.60, "timing_source": "stopwatch"}, actor="jdoe")
@@ -52,3 +52,17 @@ def test_a_camera_message_is_saved_without_a_time_and_a_result_of_an_unknown_lap
     assert (trial.camera_seconds, trial.camera_note, trial.seconds) == (None, "no-person", 4.52)
     assert any("camera: No person was found in the walkway" in t for t in _texts(at)), _texts(at)
     assert not any(b.key and b.key.startswith("camera_choose_") for b in at.button)
+
+
+def test_a_standing_start_camera_time_is_shown_but_offers_no_scoring(db, patient):
+    """Issue 16: the standing start's camera time can begin early on pose jitter; it is never scored."""
+    at = to_trials(signed_in(WIZARD), patient.mrn, start="standing")
+    draft_id = at.session_state["wizard_draft_id"]
+    services.record_trial(db, draft_id, {"seconds": 4.52, "timing_source": "stopwatch"}, actor="jdoe")
+    at.session_state["camera_lap_walks"] = {(draft_id, "1:7"): 1}
+    at.session_state["camera_pending"] = {"lapId": "1:7", "ok": True, "seconds": 4.31, "code": None}
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Walk 1: stopwatch 4.52 s, camera 4.31 s (difference -0.21 s); scored: stopwatch" in t
+               for t in _texts(at)), _texts(at)
+    assert not [b for b in at.button if b.key == f"camera_choose_{draft_id}_1"]

@@ -12,20 +12,22 @@ from ui_helpers import click, shown, signed_in, submit
 WIZARD = "ui/pages/new_assessment.py"
 
 
-def answer_safety(at, *, go="Yes"):
+def answer_safety(at, *, go="Yes", start=None):
     for key in ("can_stand_and_walk_unaided", "agrees_to_test", "no_pain_or_dizziness_now"):
         at.radio(key=f"go_{key}").set_value(go)
     for key in ("balance_disorder_or_vertigo", "neurological_condition", "acute_joint_injury_or_pain",
                 "fall_with_injury_past_3_months", "uses_walking_aid", "has_treadmill_with_handrails"):
         at.radio(key=f"scr_{key}").set_value("No")
     at.radio(key="prior_falls").set_value(1)
+    if start is not None:
+        at.radio(key="start_conv").set_value(start)
     return submit(at, "safety_form", "Continue")
 
 
-def to_trials(at, mrn):
+def to_trials(at, mrn, *, start=None):
     at.selectbox(key="wizard_pick").set_value(mrn).run()
     click(at, "begin")
-    answer_safety(at)
+    answer_safety(at, start=start)
     assert at.session_state["wizard_step"] == "setup"
     for item in SETUP_CHECKLIST:
         at.checkbox(key=f"chk_{item.key}").check()
