@@ -273,17 +273,24 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def _synthetic_walk_ready(camera_browser, server, *, mrn: str, start: str):
+    """The synthetic clip as the camera, the wizard at the timed walks of a new patient ``mrn``
+    with ``start``, the camera on, the tapes tapped and the clip's clock watched: (page, frame)."""
+    page = camera_browser[0]("synthetic")
+    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn=mrn, given="Cam", family="Era",
+                                 start=start)
+    frame = _camera_on(page)
+    _tap_tapes(frame)
+    _watch_clip_clock(frame)
+    return page, frame
+
+
 # ---------------------------------------------------------------- tests
 
 
 def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_the_stopwatch(camera_browser, server, accounts_db):
-    open_page, requests = camera_browser
-    page = open_page("synthetic")
-    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-1", given="Cam", family="Era",
-                                 start="rolling")
-    frame = _camera_on(page)
-    _tap_tapes(frame)
-    _watch_clip_clock(frame)
+    requests = camera_browser[1]
+    page, frame = _synthetic_walk_ready(camera_browser, server, mrn="CAM-1", start="rolling")
     _walk_in_wizard(page, frame, _before_start, _past_finish, 6.0)
     page.get_by_text("Walk 1 saved").first.wait_for()
     page.get_by_text("Camera beside the stopwatch").wait_for()
@@ -313,13 +320,7 @@ def test_standing_start_camera_time_is_saved_and_shown_but_never_scored(camera_b
     4.68 s for a 3.56 s walk (the first movement found early). So the product shows it beside the
     stopwatch and never scores it (``assessment.protocol.camera_time_can_be_scored``); this test
     checks that, and prints the error against the truth rather than asserting it (issue 16 open)."""
-    open_page, _ = camera_browser
-    page = open_page("synthetic")
-    begin_wizard_for_new_patient(page, server, {"clinician": CLINICIAN}, mrn="CAM-3", given="Cam", family="Era",
-                                 start="standing")
-    frame = _camera_on(page)
-    _tap_tapes(frame)
-    _watch_clip_clock(frame)
+    page, frame = _synthetic_walk_ready(camera_browser, server, mrn="CAM-3", start="standing")
     threshold_m = frame.evaluate("async () => (await import('./timing.mjs')).MOVE_THRESHOLD_M")
     seen: list[tuple[float, float]] = []
 
