@@ -93,7 +93,7 @@ function stepbackCamera(root, data, setTriggerValue) {
   const tell = (msg) => { if (c.iframe && c.iframe.contentWindow) c.iframe.contentWindow.postMessage({ stepback: 'camera', ...msg }, location.origin); };
   const at = (e) => performance.timeOrigin + (e && e.timeStamp ? e.timeStamp : performance.now());
   return {
-    go: (e) => { if (c.iframe) { note.textContent = 'Camera timing…'; tell({ type: 'go', at: at(e), mode: c.mode }); } },
+    go: (e) => { if (c.iframe) { note.textContent = 'Camera timing… keep this step open until the camera time shows.'; tell({ type: 'go', at: at(e), mode: c.mode }); } },
     stop: (e, lapId) => tell({ type: 'stop', at: at(e), lapId }),
     reset: () => { tell({ type: 'reset' }); note.textContent = ''; },
   };

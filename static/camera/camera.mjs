@@ -1,15 +1,18 @@
 // StepBack camera timing page (runs in an iframe beside the stopwatch, or alone for tests
-// and bench/camera.py). The camera image never leaves this page: each frame goes to the
-// pose model in this browser, and only foot-landmark coordinates are kept, for the last
-// BUFFER_S seconds, to time the walk (static/camera/timing.mjs).
-import { FilesetResolver, PoseLandmarker } from './vendor/tasks-vision/vision_bundle.mjs';
+// and bench/camera.py). The camera image never leaves this tablet: each kept frame is copied
+// (the walkway crop only) to the pose worker (pose-worker.js) in this browser, which holds it
+// until a pose model has looked at it and sends back foot-landmark coordinates and times only,
+// from which the walk is timed (static/camera/timing.mjs). This page only shows the picture,
+// takes the tape taps, and passes on Start and Stop: it stays free to copy every frame while
+// the models run.
 import {
-  timeWalk, geometry, inWalkway, footPoints, track, cropRect, MESSAGES,
+  geometry, inWalkway, footPoints, track, cropRect,
 } from './timing.mjs';
 
-const BUFFER_S = 20;      // pose frames kept (coordinates only), seconds
-const PRE_GO_S = 0.6;     // frames before "go" used for a standing start's rest position
-const POST_STOP_S = 1.0;  // frames after the Stop tap still used (a Stop tapped a little early)
+// Frames kept for timing: one at least this long after the last kept one (every 2nd frame of a
+// 30 frames/s camera; bench/camera.py's gap table gives the error at each gap).
+const KEEP_GAP_S = 0.06;
+const POST_STOP_S = 0.8;  // as in pose-worker.js: frames after the Stop tap still used
 const LINES_KEY = 'stepback.camera.lines.v1';
 const MODELS = ['lite', 'full', 'heavy'];
 
@@ -27,8 +30,11 @@ const setStart = root.querySelector('.cam-set-start');
 const setFinish = root.querySelector('.cam-set-finish');
 
 const state = {
-  model, ready: false, error: null, frames: [], processed: 0, detectMs: 0,
-  tapping: null, lines: loadLines(), walk: null, results: [], tracked: [], captureClock: null,
+  model, ready: false, error: null, processed: 0, kept: 0, dropped: 0,
+  // the last timed walk's pose frames (coordinates and times only)
+  frames: [],
+  tapping: null, lines: loadLines(), walk: null, results: [], captureClock: null,
+  backlog: 0, // kept frames of a walk the pose worker has still to look at
 };
 window.stepbackCamera = state; // read by the tests and the benchmark (coordinates and times only)
 
@@ -93,55 +99,107 @@ function draw(poses) {
   }
 }
 
-/** Who is in the walkway now (shown to the clinician; read by the tests). */
+/** Who is in the walkway in the newest frame the models have seen (shown; read by the tests). */
 function live(t, poses) {
+  if (state.live && state.live.t >= t) return;
+  draw(poses);
   const lines = pixelLines();
   const geo = lines && geometry(lines);
   if (!geo) { state.live = null; return; }
   const [now] = track(geo, [{ t, poses }]);
   state.live = { t, count: now.count, lead: now.lead, feetY: now.feet.length ? Math.max(...now.feet.map((p) => p.y)) : null };
-  if (!state.tapping && !state.walk) {
+  if (!state.tapping && !state.walk && !waiting.size) {
     statusEl.textContent = now.count === 1 ? 'Patient in the walkway.' : now.count > 1 ? 'More than one person in the walkway.' : 'Nobody in the walkway.';
   }
 }
 
-const cropCanvas = document.createElement('canvas');
-
 function post(msg) {
   if (window.parent !== window) window.parent.postMessage({ stepback: 'camera', ...msg }, location.origin);
+}
+
+// ------------------------------------------------------------------ the pose worker
+let worker = null;
+const waiting = new Map(); // lapId -> resolve, for stop()'s promise
+
+function tell(msg) {
+  if (worker) worker.postMessage({ now: performance.now() / 1000, ...msg });
+}
+
+let modelReady = false;
+let videoReady = false;
+
+/** Ready once the pose models are loaded and the camera plays. */
+function whenReady() {
+  if (!modelReady || !videoReady || state.ready || state.error) return;
+  state.ready = true;
+  statusEl.textContent = pixelLines() ? 'Camera ready.' : 'Camera ready: tap the start and the finish tape once for this room.';
+}
+
+function onWorker(e) {
+  const m = e.data;
+  if (m.type === 'ready') {
+    modelReady = true;
+    whenReady();
+  } else if (m.type === 'error') {
+    state.error = m.error;
+    statusEl.textContent = `The camera could not start: ${state.error}`;
+  } else if (m.type === 'pose') {
+    state.processed = m.processed;
+    state.backlog = m.backlog;
+    live(m.t, m.poses);
+  } else if (m.type === 'waiting') {
+    resultEl.textContent = `Camera timing… (${m.left} frames still to look at)`;
+  } else if (m.type === 'result') {
+    const out = m.out;
+    state.frames = m.frames;
+    state.lastWalk = m.walk;
+    state.results.push(out);
+    resultEl.textContent = out.ok ? `Camera: ${out.seconds.toFixed(2)} s (${out.fps} frames/s)` : out.message;
+    post({ type: 'result', ...out });
+    const resolve = waiting.get(out.lapId);
+    waiting.delete(out.lapId);
+    if (resolve) resolve(out);
+  }
+}
+
+let lastKept = -Infinity;
+
+/** Copy the walkway crop of the frame now shown (capture time ``t``, seconds) to the worker. */
+function keepFrame(t) {
+  if (t - lastKept < KEEP_GAP_S || !worker) return;
+  lastKept = t;
+  const lines = pixelLines();
+  const crop = cropRect(lines, video.videoWidth, video.videoHeight);
+  state.kept += 1;
+  createImageBitmap(video, crop.x, crop.y, crop.w, crop.h).then(
+    (bitmap) => worker.postMessage({ type: 'frame', now: performance.now() / 1000, t, crop, lines, bitmap }, [bitmap]),
+    () => { state.dropped += 1; });
 }
 
 /** Start timing: ``atMs`` is the Start tap as epoch milliseconds (performance.timeOrigin + timeStamp). */
 function go(atMs, mode) {
   state.walk = { goT: (atMs - performance.timeOrigin) / 1000, mode: mode === 'standing' ? 'standing' : 'rolling' };
   resultEl.textContent = 'Camera timing…';
+  tell({ type: 'go', ...state.walk });
 }
 
-/** Stop: compute the camera time POST_STOP_S after the Stop tap, then report it. */
+/** Stop: resolves with the camera time once the pose worker has seen the walk's frames up to POST_STOP_S after Stop. */
 function stop(atMs, lapId) {
   const walk = state.walk;
   state.walk = null;
   if (!walk) return Promise.resolve(null);
   const stopT = (atMs - performance.timeOrigin) / 1000;
-  state.lastWalk = { ...walk, stopT, lines: null };
   return new Promise((resolve) => {
-    setTimeout(() => {
-      const lines = pixelLines();
-      state.lastWalk.lines = lines;
-      const frames = state.frames.filter((f) => f.t >= walk.goT - PRE_GO_S && f.t <= stopT + POST_STOP_S);
-      const result = lines ? timeWalk(frames, { lines, mode: walk.mode, goT: walk.goT }) : { ok: false, code: 'no-lines', message: MESSAGES['no-lines'] };
-      const out = { lapId, mode: walk.mode, ...result };
-      state.results.push(out);
-      resultEl.textContent = out.ok ? `Camera: ${out.seconds.toFixed(2)} s (${out.fps} frames/s)` : out.message;
-      post({ type: 'result', ...out });
-      resolve(out);
-    }, POST_STOP_S * 1000);
+    waiting.set(lapId, resolve);
+    tell({ type: 'stop', stopT, lapId });
+    setTimeout(() => tell({ type: 'tick' }), (POST_STOP_S + 0.6) * 1000);
   });
 }
 
 function reset() {
   state.walk = null;
   resultEl.textContent = '';
+  tell({ type: 'reset' });
 }
 state.go = go;
 state.stop = stop;
@@ -155,23 +213,25 @@ window.addEventListener('message', (e) => {
 });
 
 async function main() {
-  let landmarker;
   try {
-    const fileset = await FilesetResolver.forVisionTasks(new URL('vendor/tasks-vision/wasm', location.href).href);
-    landmarker = await PoseLandmarker.createFromOptions(fileset, {
-      baseOptions: { modelAssetPath: new URL(`models/pose_landmarker_${model}.task`, location.href).href, delegate: 'CPU' },
-      runningMode: 'VIDEO',
-      numPoses,
-    });
+    // A classic worker started from a blob: URL runs under this page's Content-Security-Policy
+    // (a worker loaded from its own URL would not: Streamlit sends no CSP header); classic,
+    // because the pose library loads its WebAssembly with importScripts.
+    const base = new URL('./', location.href).href;
+    const boot = `importScripts(${JSON.stringify(new URL('pose-worker.js', base).href)});`;
+    worker = new Worker(URL.createObjectURL(new Blob([boot], { type: 'text/javascript' })));
+    worker.onmessage = onWorker;
+    worker.onerror = (e) => { state.error = String(e.message || 'the pose worker failed'); statusEl.textContent = `The camera could not start: ${state.error}`; };
+    worker.postMessage({ type: 'init', base, model, numPoses });
     video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
     await video.play();
+    videoReady = true;
+    whenReady();
   } catch (err) {
     state.error = String(err && err.message ? err.message : err);
     statusEl.textContent = `The camera could not start: ${state.error}`;
     return;
   }
-  state.ready = true;
-  statusEl.textContent = pixelLines() ? 'Camera ready.' : 'Camera ready: tap the start and the finish tape once for this room.';
   let last = -1;
   const onFrame = (now, meta) => {
     // The frame's own timestamp (capture time when the browser gives one), same clock as performance.now().
@@ -179,20 +239,7 @@ async function main() {
     state.captureClock = Number.isFinite(meta.captureTime) ? 'captureTime' : 'expectedDisplayTime';
     if (stamp > last) {
       last = stamp;
-      const t0 = performance.now();
-      const crop = cropRect(pixelLines(), video.videoWidth, video.videoHeight);
-      if (cropCanvas.width !== crop.w || cropCanvas.height !== crop.h) { cropCanvas.width = crop.w; cropCanvas.height = crop.h; }
-      cropCanvas.getContext('2d').drawImage(video, crop.x, crop.y, crop.w, crop.h, 0, 0, crop.w, crop.h);
-      const res = landmarker.detectForVideo(cropCanvas, t0);
-      state.detectMs += performance.now() - t0;
-      state.processed += 1;
-      const poses = (res.landmarks || []).map((lm) => lm.map((p) => ({
-        x: crop.x + p.x * crop.w, y: crop.y + p.y * crop.h, visibility: p.visibility })));
-      const t = stamp / 1000;
-      state.frames.push({ t, poses });
-      while (state.frames.length && state.frames[0].t < t - BUFFER_S) state.frames.shift();
-      draw(poses);
-      live(t, poses);
+      keepFrame(stamp / 1000);
     }
     video.requestVideoFrameCallback(onFrame);
   };

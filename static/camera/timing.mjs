@@ -39,6 +39,14 @@ export const BEFORE_START_M = 1.5;
 export const AFTER_FINISH_M = 1.0;
 export const MIN_VISIBILITY = 0.5;
 export const MOVE_THRESHOLD_M = 0.05;
+// A standing start's movement counts once the leading foot point is this far from rest in two
+// frames running (then timed from when it left MOVE_THRESHOLD_M of rest; see firstMovement).
+export const CONFIRM_M = 0.15;
+// The standing patient's rest position: the frames in this long up to "go".
+export const REST_S = 0.5;
+// A rolling start's crossing of the start tape may come up to this long before the Start tap
+// (the clinician taps as the patient crosses, a reaction time later).
+export const ROLLING_LOOKBACK_S = 1.0;
 // The widest gap between the frames either side of a crossing that still times to 0.1 s.
 // Measured by bench/camera.py's gap table (lite model; every frame of the test clips through
 // the model, the foot track thinned to every k-th frame at every phase, 25 tape placements),
@@ -186,8 +194,9 @@ export function medianInterval(frames) {
  *   when the first usable frame is already at or past ``level`` (the crossing itself was
  *   not seen); null when the level is never reached.
  */
-export function firstReach(series, level, fromT) {
-  let prev = null;
+export function firstReach(series, level, fromT, { margin = 0, persist = false } = {}) {
+  // Usable frames from ``fromT`` on, each with the "blocked" flag of the skipped frames before it.
+  const usable = [];
   let blocked = false;
   for (const e of series) {
     if (e.t < fromT) continue;
@@ -195,13 +204,20 @@ export function firstReach(series, level, fromT) {
       blocked = blocked || !!e.blocked;
       continue;
     }
-    if (e.value >= level) {
-      if (!prev) return { t: e.t, gap: 0, blocked, seen: false };
-      const frac = (level - prev.value) / (e.value - prev.value);
-      return { t: prev.t + frac * (e.t - prev.t), gap: e.t - prev.t, blocked, seen: true };
-    }
-    prev = e;
+    usable.push({ t: e.t, value: e.value, blocked });
     blocked = false;
+  }
+  for (let k = 0; k < usable.length; k += 1) {
+    if (usable[k].value < level + margin) continue;
+    if (persist && !(k + 1 < usable.length && usable[k + 1].value >= level + margin)) continue;
+    // Confirmed at frame k: the crossing is the last rise through ``level`` before it.
+    let j = k;
+    while (j > 0 && usable[j - 1].value >= level) j -= 1;
+    if (j === 0) return { t: usable[0].t, gap: 0, blocked: usable[0].blocked, seen: false };
+    const a = usable[j - 1];
+    const b = usable[j];
+    const frac = (level - a.value) / (b.value - a.value);
+    return { t: a.t + frac * (b.t - a.t), gap: b.t - a.t, blocked: b.blocked, seen: true };
   }
   return null;
 }
@@ -227,7 +243,8 @@ export function timeWalk(frames, opts) {
   if (!geo) return fail('no-lines');
   const goT = Number.isFinite(opts.goT) ? opts.goT : -Infinity;
   const tracked = track(geo, frames);
-  const used = tracked.filter((e) => e.t >= goT);
+  const from = opts.mode === 'standing' ? goT : goT - ROLLING_LOOKBACK_S;
+  const used = tracked.filter((e) => e.t >= from);
   const fps = used.length > 1 ? (used.length - 1) / (used[used.length - 1].t - used[0].t) : 0;
   const base = { fps: Math.round(fps * 10) / 10, frames: used.length };
   if (!used.some((e) => e.count === 1)) {
@@ -240,7 +257,7 @@ export function timeWalk(frames, opts) {
     startEvent = firstMovement(geo, tracked, goT);
     if (!startEvent) return fail('no-movement', base);
   } else {
-    startEvent = firstReach(leadSeries, 0, goT);
+    startEvent = firstReach(leadSeries, 0, goT - ROLLING_LOOKBACK_S);
     if (startEvent && startEvent.blocked) return fail('more-than-one', base);
     if (!startEvent || !startEvent.seen) return fail('not-crossed-start', base);
   }
@@ -257,28 +274,30 @@ export function timeWalk(frames, opts) {
 }
 
 /**
- * Standing start: the moment any foot landmark has moved MOVE_THRESHOLD_M along the
- * walkway from its position at "go" (mean of the tracked frames in the 0.5 s up to go,
- * or the first tracked frame after go when there is none).
+ * Standing start: the first movement of the feet after "go". The leading foot point's rest
+ * position is the median of the tracked frames in the REST_S up to go (or the first tracked
+ * frame after go when there is none). The movement is confirmed once the leading foot point is
+ * CONFIRM_M past its rest position in two frames running; its start is the last time before
+ * that it was within MOVE_THRESHOLD_M of rest (interpolated between frames), so a pose model's
+ * jitter while the patient stands still (a foot point "moving" a few centimetres for a frame,
+ * left and right feet swapped) does not start the time early. Uses the leading foot point,
+ * not each landmark, so a left/right swap between frames is no movement.
  * @returns {{t:number, gap:number, blocked:boolean}|null}
  */
 export function firstMovement(geo, tracked, goT) {
   if (!Number.isFinite(goT)) return null;
-  let ref = tracked.filter((e) => e.count === 1 && e.t <= goT && e.t >= goT - 0.5);
+  let ref = tracked.filter((e) => e.count === 1 && e.t <= goT && e.t >= goT - REST_S);
   if (ref.length === 0) {
     const first = tracked.find((e) => e.count === 1 && e.t >= goT);
     ref = first ? [first] : [];
   }
   if (ref.length === 0) return null;
-  const home = {};
-  for (const i of FOOT_LANDMARKS) {
-    const xs = ref.flatMap((e) => e.feet.filter((p) => p.i === i).map((p) => p.x));
-    if (xs.length) home[i] = xs.reduce((a, b) => a + b, 0) / xs.length;
-  }
-  const series = tracked.map((e) => {
-    if (e.count !== 1) return { t: e.t, value: null, blocked: e.count > 1 };
-    const moved = e.feet.filter((p) => p.i in home).map((p) => Math.abs(p.x - home[p.i]));
-    return { t: e.t, value: moved.length ? Math.max(...moved) : null, blocked: false };
-  });
-  return firstReach(series, MOVE_THRESHOLD_M * geo.pxPerM, goT);
+  const leads = ref.map((e) => e.lead).sort((a, b) => a - b);
+  const home = leads[Math.floor((leads.length - 1) / 2)];
+  const series = tracked.map((e) => (e.count === 1
+    ? { t: e.t, value: e.lead - home, blocked: false }
+    : { t: e.t, value: null, blocked: e.count > 1 }));
+  const level = MOVE_THRESHOLD_M * geo.pxPerM;
+  const moved = firstReach(series, level, goT, { margin: (CONFIRM_M - MOVE_THRESHOLD_M) * geo.pxPerM, persist: true });
+  return moved; // (when already moving at the first frame after go: that frame's time)
 }

@@ -2,7 +2,9 @@
 // with a known timeline. Run by tests/camera/test_camera_timing.py so pytest (CI) runs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { timeWalk, inWalkway, geometry, cropRect, MOVE_THRESHOLD_M, MAX_GAP_S } from '../../static/camera/timing.mjs';
+import {
+  timeWalk, inWalkway, geometry, cropRect, MOVE_THRESHOLD_M, MAX_GAP_S, CONFIRM_M, ROLLING_LOOKBACK_S,
+} from '../../static/camera/timing.mjs';
 
 // Tapes 300 px apart (100 px a metre) on a floor at y = 400; walking right to left.
 const LINES = { start: { x: 500, y: 400 }, finish: { x: 200, y: 400 } };
@@ -128,4 +130,57 @@ test('the same person found twice by the model is one person', () => {
   const r = timeWalk(walk({ extra: twice }), { lines: LINES, mode: 'rolling' });
   assert.equal(r.ok, true, r.message);
   assert.ok(Math.abs(r.seconds - 3.0) < 0.011);
+});
+
+test('rolling start tapped as the patient crosses, a reaction time late: the crossing before the tap counts', () => {
+  // walk() starts at x0 = 600 (toe 570) and reaches the start tape (toe 500) 0.7 s in (t = 10.7).
+  for (const late of [0.0, 0.25, 0.6, ROLLING_LOOKBACK_S - 0.05]) {
+    const r = timeWalk(walk({ fps: 30 }), { lines: LINES, mode: 'rolling', goT: 10.7 + late });
+    assert.equal(r.ok, true, `${late}: ${r.message}`);
+    assert.ok(Math.abs(r.seconds - 3.0) < 0.011, `${late}: ${r.seconds}`);
+  }
+  // Tapped more than ROLLING_LOOKBACK_S after the crossing: the camera did not see it in its window.
+  const r = timeWalk(walk({ fps: 30 }), { lines: LINES, mode: 'rolling', goT: 10.7 + ROLLING_LOOKBACK_S + 0.1 });
+  assert.deepEqual([r.ok, r.code], [false, 'not-crossed-start']);
+});
+
+test('standing start: pose jitter while standing still does not start the time early', () => {
+  // Still at 520 until 1.0 s after go (t = 11.0), then 1 m/s; while still, every 5th frame one
+  // foot point jumps 8 px (8 cm) towards the finish for one frame, and the feet swap (left/right)
+  // every 7th frame: neither is a movement.
+  const frames = walk({ fps: 30, x0: 520, t0: 1.5 }).map((f, k) => {
+    if (f.t >= 11.5) return f;
+    const p = f.poses[0].map((q) => ({ ...q }));
+    if (k % 5 === 0) p[31] = { ...p[31], x: p[31].x - 8 };
+    if (k % 7 === 0) for (const [a, b] of [[27, 28], [29, 30], [31, 32]]) [p[a], p[b]] = [p[b], p[a]];
+    return { t: f.t, poses: [p] };
+  });
+  const r = timeWalk(frames, { lines: LINES, mode: 'standing', goT: 10.5 });
+  assert.equal(r.ok, true, r.message);
+  const truth = 2.9 - MOVE_THRESHOLD_M; // from 11.5 + 0.05 to the finish (toe at 200: x = 230, 2.9 s after onset)
+  assert.ok(Math.abs(r.seconds - truth) < 0.011, `${r.seconds} vs ${truth}`);
+  assert.ok(CONFIRM_M > MOVE_THRESHOLD_M);
+});
+
+test('standing start: a shuffle back that stops short of CONFIRM_M is the first movement when the walk follows', () => {
+  // Go at 10.5; the patient shuffles 0.1 m back 0.3 s later (10.8), stands, then walks off at 1 m/s at 12.0.
+  const frames = [];
+  for (let k = 0; k <= 180; k += 1) {
+    const t = 10 + k / 30;
+    const x = t < 10.8 ? 520 : t < 12.0 ? 510 : 510 - 100 * (t - 12.0);
+    frames.push({ t, poses: [pose(x)] });
+  }
+  const r = timeWalk(frames, { lines: LINES, mode: 'standing', goT: 10.5 });
+  assert.equal(r.ok, true, r.message);
+  // Confirmed when 15 px from rest (12.05); the feet had left MOVE_THRESHOLD_M (5 px) of rest at the
+  // shuffle, between the frames at 10.767 and 10.8, and never came back: the time starts there.
+  assert.ok(r.startT > 10.766 && r.startT <= 10.8 + 1e-9, String(r.startT));
+  // finish: toe (x - 30) at 200, so x = 230, 2.8 s after 12.0
+  assert.ok(Math.abs(r.finishT - 14.8) < 0.011, String(r.finishT));
+});
+
+test('standing start: a shuffle of less than CONFIRM_M with no walk after it is no movement', () => {
+  const frames = walk({ fps: 30, x0: 520, t0: 99 }).map((f) => (f.t >= 10.8 ? { t: f.t, poses: [pose(510)] } : f));
+  const r = timeWalk(frames, { lines: LINES, mode: 'standing', goT: 10.5 });
+  assert.deepEqual([r.ok, r.code], [false, 'no-movement']);
 });

@@ -3,9 +3,9 @@ camera page and its offline pose model; headless Chromium plays a clip as its ca
 (``--use-file-for-fake-video-capture``). Clips are made at test time with ffmpeg from
 ``shared/media/walk-side-view.mp4`` (tools/camera_clips.py) in a temporary directory.
 
-- the synthetic walk (a figure moved at exactly 1 m/s): through the wizard, the camera
-  time saved beside the stopwatch time is within 0.1 s of the true 3.00 s, and the
-  clinician can score it instead (audited);
+- the synthetic walk (a figure moved at exactly 1 m/s), Start tapped after the figure has
+  crossed the start tape: through the wizard, the camera time saved beside the stopwatch time
+  is within 0.1 s of the true 3.00 s, and the clinician can score it instead (audited);
 - the same walk with a standing start: Start tapped while the figure stands still, the
   camera time from its feet's first movement to the finish within 0.1 s of the truth;
 - the person stopping before the finish line: through the wizard, the message is shown
@@ -23,9 +23,12 @@ test compares it with the truth as the camera's clock saw it, and prints both.
 
 Every request Chromium makes goes to the app (127.0.0.1): the pose model sends nothing out.
 No screenshot shows a person: the camera image is hidden before screenshots are taken.
-On a machine too busy to run the pose model about 8 times a second (frames more than 0.14 s
-apart at a crossing, ``MAX_GAP_S`` in timing.mjs) the camera says "frame rate too low" and
-the two timing checks are skipped with the measured figure.
+The pose model runs in a worker that looks at every kept frame of a walk (every 2nd of the
+camera's 30 a second), however slowly this machine runs it; a busy machine gives the time later,
+not with wider gaps. So "frame rate too low" (frames more than 0.14 s apart at a crossing,
+``MAX_GAP_S`` in timing.mjs) fails these tests. Start is tapped as a clinician taps it: as the
+walker reaches the start tape (seen by the camera's own live view, so a little after), except in
+the real-walk test, which taps it before she reaches the tape.
 """
 
 from __future__ import annotations
@@ -124,8 +127,9 @@ def _poll(fn, timeout_s: float, what: str, every_s: float = 0.03):
 def _camera(frame) -> dict:
     """The camera page's state that the tests read (coordinates and times only)."""
     return frame.evaluate("""() => { const s = window.stepbackCamera; if (!s) return null;
-        return {ready: s.ready, error: s.error, live: s.live || null, results: s.results, processed: s.processed,
-                clock: s.captureClock, lines: s.lines}; }""")
+        return {ready: s.ready, error: s.error, results: s.results, processed: s.processed, kept: s.kept,
+                clock: s.captureClock, lines: s.lines,
+                live: s.live ? { ...s.live, age: performance.now() / 1000 - s.live.t } : null}; }""")
 
 
 def _wait_ready(frame) -> None:
@@ -146,14 +150,24 @@ def _tap_tapes(frame) -> None:
 
 
 def _lead(frame):
+    """The walker's leading foot point from the start tape (px), from a fresh look of the camera
+    (during a walk's catch-up the pose worker looks at the walk's frames first; its newest look can
+    then be seconds old)."""
     live = _camera(frame)["live"]
-    return live["lead"] if live and live["count"] == 1 else None
+    return live["lead"] if live and live["count"] == 1 and live["age"] <= 0.5 else None
 
 
 def _before_start(frame) -> bool:
     """The walker is in the walkway, 0.4-1.5 m before the start tape (time to tap Start)."""
     lead = _lead(frame)
     return lead is not None and -1.5 * clips.PX_PER_M <= lead <= -0.4 * clips.PX_PER_M
+
+
+def _at_start(frame) -> bool:
+    """The walker's leading foot has reached the start tape (a clinician taps Start as the
+    patient crosses: after the crossing, by the camera's own lag and the tap's)."""
+    lead = _lead(frame)
+    return lead is not None and 0 <= lead <= 0.8 * clips.PX_PER_M
 
 
 def _past_finish(frame) -> bool:
@@ -250,12 +264,12 @@ def _truth_on_camera_clock(frame, start_t: float, clip_seconds: float) -> float:
     return slope * clip_seconds
 
 
-def _skip_if_too_slow(result: dict) -> None:
-    """On a machine too busy to run the pose model about 8 times a second the camera rightly says so
-    ("frame rate too low to time to 0.1 s"); the timing itself cannot be checked there."""
-    if not result.get("ok") and result.get("code") == "low-fps":
-        pytest.skip(f"the camera refused to time (frames more than 0.14 s apart at a crossing; "
-                    f"gaps {result.get('gaps')} s; {result.get('fps')} frames/s on average): this machine is too slow for the 0.1 s check")
+def _timed_every_kept_frame(result: dict) -> None:
+    """The pose worker looks at every kept frame of a walk (about 15 a second), however slowly this
+    machine runs the model: "frame rate too low" would mean frames were lost, which is a failure."""
+    assert result.get("code") != "low-fps", (
+        f"the camera refused to time: frames more than 0.14 s apart at a crossing (gaps {result.get('gaps')} s, "
+        f"{result.get('fps')} frames/s timed, {result.get('dropped')} dropped)")
 
 
 def _draft(db_url: str, mrn: str):
@@ -291,12 +305,12 @@ def _synthetic_walk_ready(camera_browser, server, *, mrn: str, start: str):
 def test_synthetic_walk_is_timed_within_a_tenth_of_the_truth_and_saved_beside_the_stopwatch(camera_browser, server, accounts_db):
     requests = camera_browser[1]
     page, frame = _synthetic_walk_ready(camera_browser, server, mrn="CAM-1", start="rolling")
-    _walk_in_wizard(page, frame, _before_start, _past_finish, 6.0)
+    _walk_in_wizard(page, frame, _at_start, _past_finish, 6.0)
     page.get_by_text("Walk 1 saved").first.wait_for()
     page.get_by_text("Camera beside the stopwatch").wait_for()
     wait_idle(page)
     result = _camera(frame)["results"][-1]
-    _skip_if_too_slow(result)
+    _timed_every_kept_frame(result)
     truth = _truth_on_camera_clock(frame, result["startT"], clips.TRUE_SECONDS)
     print(f"camera (rolling start, synthetic): {result}; truth on the camera's clock {truth:.3f} s")
     trial = _draft(server["db_url"], "CAM-1").trials[0]
@@ -342,7 +356,7 @@ def test_standing_start_camera_time_is_saved_and_shown_but_never_scored(camera_b
     page.get_by_text("Standing start: from the first movement of the feet").wait_for()
     wait_idle(page)
     result = _camera(frame)["results"][-1]
-    _skip_if_too_slow(result)
+    _timed_every_kept_frame(result)
     assert result["mode"] == "standing", result
     # the figure sets off from rest at exactly 1 m/s: from the first movement to the finish tape
     clip_s = ((clips.FINISH[0] - clips.START[0]) - rest_px) / clips.SPEED_PX_S - threshold_m / (clips.SPEED_PX_S / clips.PX_PER_M)
@@ -363,7 +377,7 @@ def test_person_stopping_before_the_line_gets_the_message_and_no_camera_time(cam
                                  start="rolling")
     frame = _camera_on(page)
     _tap_tapes(frame)
-    _walk_in_wizard(page, frame, _before_start, lambda f: False, 4.5)
+    _walk_in_wizard(page, frame, _at_start, lambda f: False, 4.5)
     page.get_by_text("Walk 1 saved").first.wait_for()
     page.get_by_text("Camera beside the stopwatch").wait_for()
     trial = _draft(server["db_url"], "CAM-2").trials[0]
@@ -399,7 +413,7 @@ def test_reversed_real_walk_crossings_found_and_the_walker_is_tracked(camera_bro
 
     result = _time_on_page(page, before, past, 12.0)
     print(f"camera (reversed real walk): {result}")
-    _skip_if_too_slow(result)
+    _timed_every_kept_frame(result)
     assert result["ok"], result
     # README: she walks at about 1.28 m/s, so 3 m take about 2.3 s; the camera's time is hers.
     assert 1.9 <= result["seconds"] <= 2.9, result

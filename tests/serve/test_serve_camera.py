@@ -29,7 +29,8 @@ def test_the_camera_page_its_runtime_and_model_are_served_over_https(served):
     assert b"Content-Security-Policy" in body and b"connect-src 'self'" in body
     assert b"no video or image leaves it" in body
     js = ("text/javascript", "application/javascript")  # either is a JavaScript MIME type for a module
-    for path, kind in (("camera.mjs", js), ("timing.mjs", js), ("vendor/tasks-vision/vision_bundle.mjs", js),
+    for path, kind in (("camera.mjs", js), ("timing.mjs", js), ("pose-worker.js", js), ("vendor/tasks-vision/vision_bundle.mjs", js),
+                       ("vendor/tasks-vision/wasm/vision_wasm_internal.js", js),
                        ("vendor/tasks-vision/wasm/vision_wasm_internal.wasm", ("application/wasm",)),
                        ("models/pose_landmarker_lite.task", ("application/octet-stream",))):
         status, headers, body = _get(served, f"/app/static/camera/{path}")
