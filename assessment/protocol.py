@@ -49,10 +49,12 @@ class TimingSource(str, enum.Enum):
 def camera_time_can_be_scored(start: StartConvention | str) -> bool:
     """Whether a walk with this start convention may be scored by its camera time: rolling only.
 
-    The standing start's camera time begins at the feet's first movement, and
-    pose jitter can set that off early: one e2e run on the synthetic clip
-    measured 4.68 s for a 3.56 s walk (issue 16). Its camera time is shown
-    beside the stopwatch, never scored, until that is fixed and measured.
+    The standing start's camera time begins at the feet's first movement. Pose
+    jitter once set that off early (one e2e run on the synthetic clip measured
+    4.68 s for a 3.56 s walk, issue 16); the rule is steadier now (a movement
+    confirmed at 15 cm, static/camera/timing.mjs) but has been measured only on a
+    synthetic figure, never on a real patient's standing start. Its camera time
+    is shown beside the stopwatch, never scored, until a clinic has measured it.
     """
     return StartConvention(start) is StartConvention.ROLLING
 
@@ -167,12 +169,14 @@ CAMERA_CROSSING_RULE = (
 #: The camera time for each start convention, and how it differs from the stopwatch's.
 CAMERA_START_TIMING: dict[StartConvention, str] = {
     StartConvention.STANDING: (
-        "Standing start: from the first movement of the feet after 'go' to the leading foot "
-        "reaching the finish tape (the stopwatch also counts the reaction time after 'go')."
+        "Standing start: from the first movement of the feet after 'go' (the leading foot point "
+        "leaving 5 cm of where it stood, on its way to 15 cm) to the leading foot reaching the "
+        "finish tape (the stopwatch also counts the reaction time after 'go')."
     ),
     StartConvention.ROLLING: (
-        "Rolling start: from the leading foot reaching the start tape to it reaching the finish "
-        "tape (the stopwatch stops when the patient has fully crossed the finish line)."
+        "Rolling start: from the leading foot reaching the start tape (up to 1 s before the Start "
+        "tap) to it reaching the finish tape (the stopwatch stops when the patient has fully "
+        "crossed the finish line)."
     ),
 }
 

@@ -24,11 +24,15 @@
 //   * A line is crossed at the first moment the leading foot point reaches the
 //     tape's x, linearly interpolated between the timestamps of the last frame
 //     before and the first frame at or past the line.
-//   * Rolling start: time = finish crossing - start crossing.
+//   * Rolling start: time = finish crossing - start crossing; the start crossing is the
+//     first move from short of the start tape to at or past it from ROLLING_LOOKBACK_S
+//     before the Start tap ("go": a clinician taps as the patient crosses, a reaction
+//     time late) on.
 //     Standing start: time = finish crossing - first movement of the feet after
-//     "go"; first movement is the moment any foot landmark has moved
-//     MOVE_THRESHOLD_M along the walkway from where it stood at "go" (interpolated
-//     between frames in the same way).
+//     "go"; the movement counts once the leading foot point is CONFIRM_M along the
+//     walkway from where it stood (median of the REST_S before "go") in two frames
+//     running, and is timed from the last moment before that when the point was within
+//     MOVE_THRESHOLD_M of where it stood (interpolated between frames in the same way).
 //   * The two frames either side of each event must be at most MAX_GAP_S apart
 //     (4 frames of a 30 frames/s camera, 0.133 s), else the walk is not timed ("frame
 //     rate too low to time to 0.1 s").
@@ -194,7 +198,7 @@ export function medianInterval(frames) {
  *   when the first usable frame is already at or past ``level`` (the crossing itself was
  *   not seen); null when the level is never reached.
  */
-export function firstReach(series, level, fromT, { margin = 0, persist = false } = {}) {
+export function firstReach(series, level, fromT, { margin = 0, persist = false, fromBelow = false } = {}) {
   // Usable frames from ``fromT`` on, each with the "blocked" flag of the skipped frames before it.
   const usable = [];
   let blocked = false;
@@ -207,13 +211,21 @@ export function firstReach(series, level, fromT, { margin = 0, persist = false }
     usable.push({ t: e.t, value: e.value, blocked });
     blocked = false;
   }
-  for (let k = 0; k < usable.length; k += 1) {
+  // ``fromBelow``: frames already at or past ``level`` before the first one short of it are
+  // not a crossing (the patient was past the line when the window opened).
+  const k0 = fromBelow ? usable.findIndex((u) => u.value < level) : 0;
+  if (k0 < 0) {
+    // never short of the line: not a crossing, or one hidden by more than one person in the walkway
+    const hidden = usable.find((u) => u.blocked);
+    return hidden ? { t: hidden.t, gap: 0, blocked: true, seen: false } : null;
+  }
+  for (let k = k0; k < usable.length; k += 1) {
     if (usable[k].value < level + margin) continue;
     if (persist && !(k + 1 < usable.length && usable[k + 1].value >= level + margin)) continue;
     // Confirmed at frame k: the crossing is the last rise through ``level`` before it.
     let j = k;
-    while (j > 0 && usable[j - 1].value >= level) j -= 1;
-    if (j === 0) return { t: usable[0].t, gap: 0, blocked: usable[0].blocked, seen: false };
+    while (j > k0 && usable[j - 1].value >= level) j -= 1;
+    if (j === k0) return { t: usable[k0].t, gap: 0, blocked: usable[k0].blocked, seen: false };
     const a = usable[j - 1];
     const b = usable[j];
     const frac = (level - a.value) / (b.value - a.value);
@@ -257,7 +269,7 @@ export function timeWalk(frames, opts) {
     startEvent = firstMovement(geo, tracked, goT);
     if (!startEvent) return fail('no-movement', base);
   } else {
-    startEvent = firstReach(leadSeries, 0, goT - ROLLING_LOOKBACK_S);
+    startEvent = firstReach(leadSeries, 0, goT - ROLLING_LOOKBACK_S, { fromBelow: true });
     if (startEvent && startEvent.blocked) return fail('more-than-one', base);
     if (!startEvent || !startEvent.seen) return fail('not-crossed-start', base);
   }

@@ -184,3 +184,18 @@ test('standing start: a shuffle of less than CONFIRM_M with no walk after it is 
   const r = timeWalk(frames, { lines: LINES, mode: 'standing', goT: 10.5 });
   assert.deepEqual([r.ok, r.code], [false, 'no-movement']);
 });
+
+test('rolling start: a patient still past the start tape when the window opens, who steps back before it and then walks, is timed from that crossing', () => {
+  // Past the start tape (toe at 480) until 10.3, back at the start position (toe 540) from 10.4,
+  // walks off at 1 m/s at 11.0: the toe reaches the start tape at 11.4.
+  const frames = [];
+  for (let k = 0; k <= 180; k += 1) {
+    const t = 10 + k / 30;
+    const x = t < 10.3 ? 510 : t < 11.0 ? 570 : 570 - 100 * (t - 11.0);
+    frames.push({ t, poses: [pose(x)] });
+  }
+  const r = timeWalk(frames, { lines: LINES, mode: 'rolling', goT: 11.2 });
+  assert.equal(r.ok, true, r.message);
+  assert.ok(Math.abs(r.startT - 11.4) < 0.011, String(r.startT));
+  assert.ok(Math.abs(r.seconds - 3.0) < 0.011, String(r.seconds));
+});

@@ -396,6 +396,7 @@ def test_reversed_real_walk_crossings_found_and_the_walker_is_tracked(camera_bro
     open_page, _ = camera_browser
     page = _open_camera_page(open_page, server["url"], "reversed")
     seen_feet_y: list[float] = []
+    last_lead: list[float | None] = [None]
 
     def before(frame):
         """Nobody on the walkway yet (the clip's first 1.5 s, a held frame in which the model
@@ -403,7 +404,12 @@ def test_reversed_real_walk_crossings_found_and_the_walker_is_tracked(camera_bro
         live = _camera(frame)["live"]
         if live and live["count"] == 1:
             seen_feet_y.append(live["feetY"])
-        return live is not None and (live["count"] == 0 or _before_start(frame))
+            last_lead[0] = live["lead"]
+        fresh = live is not None and live["age"] <= 0.5  # (the camera's newest look, not one seconds old)
+        # nobody there, unless the last person seen was past the start tape (she is leaving, or
+        # the model missed her for a frame)
+        empty = fresh and live["count"] == 0 and (last_lead[0] is None or last_lead[0] < 0)
+        return empty or _before_start(frame)
 
     def past(frame):
         live = _camera(frame)["live"]

@@ -33,10 +33,11 @@ def _clinician_text(inputs: dict) -> str:
 
 
 @pytest.mark.parametrize(("start", "rule"), [
-    ("standing", "Standing start: from the first movement of the feet after 'go' to the leading foot reaching the "
-                 "finish tape (the stopwatch also counts the reaction time after 'go')."),
-    ("rolling", "Rolling start: from the leading foot reaching the start tape to it reaching the finish tape "
-                "(the stopwatch stops when the patient has fully crossed the finish line)."),
+    ("standing", "Standing start: from the first movement of the feet after 'go' (the leading foot point leaving "
+                 "5 cm of where it stood, on its way to 15 cm) to the leading foot reaching the finish tape (the "
+                 "stopwatch also counts the reaction time after 'go')."),
+    ("rolling", "Rolling start: from the leading foot reaching the start tape (up to 1 s before the Start tap) to "
+                "it reaching the finish tape (the stopwatch stops when the patient has fully crossed the finish line)."),
 ])
 def test_clinician_note_says_what_the_camera_time_means_and_both_times(start, rule):
     text = _clinician_text(_with_camera(start))
