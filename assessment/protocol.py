@@ -190,6 +190,8 @@ CAMERA_NOTES: dict[str, str] = {
     "no-movement": "No movement of the feet was seen after Start",
     "low-fps": "The frame rate was too low to time to 0.1 s",
     "no-camera": "The camera was not running",
+    # (set by the app, not the camera page: the clinician chose to go on before the camera's time came)
+    "left-early": "The step was left before the camera had finished timing the walk",
 }
 
 

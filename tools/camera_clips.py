@@ -22,6 +22,8 @@ where the walker's feet are at y = 332 to 335.
   its timestamps say, which no real camera does).
 - ``stop_short``: the same figure standing 1.5 s, walking 2.5 s, then standing still
   2 s before the finish tape.
+- ``synthetic_hd``: ``synthetic`` scaled to 1280x720 (each pixel doubled: its marker squares
+  are 16 px), the size of a tablet camera's frames.
 - ``empty``: the empty background for 3 s.
 """
 
@@ -50,7 +52,9 @@ FIGURE_AT_S = 3.8
 FIGURE_X0 = 64
 HOLD_S = 1.5
 
-CLIPS = ("reversed", "synthetic", "stop_short", "empty")
+CLIPS = ("reversed", "synthetic", "synthetic_hd", "stop_short", "empty")
+#: ``synthetic_hd`` is ``synthetic`` at this many times the size (1280x720, a tablet camera's size).
+HD_SCALE = 2
 #: The synthetic clip's frame-number marker: this many squares of MARKER_PX, from (0, 0) rightwards.
 MARKER_BITS = 8
 MARKER_PX = 8
@@ -102,6 +106,10 @@ def make(name: str, tmp: Path) -> Path:
     if name == "reversed":
         _run(["-i", str(FOOTAGE), "-vf", f"reverse,scale={WIDTH}:{HEIGHT},fps={FPS},trim=1.5:6.5,setpts=PTS-STARTPTS,"
               f"tpad=start_mode=clone:start_duration={HOLD_S}", *y4m])
+        return out
+    if name == "synthetic_hd":
+        _run(["-i", str(make("synthetic", tmp)), "-vf", f"scale={WIDTH * HD_SCALE}:{HEIGHT * HD_SCALE}:flags=neighbor",
+              *y4m])
         return out
     background, figure = _background(tmp), _figure(tmp)
     if name == "empty":

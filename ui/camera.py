@@ -33,6 +33,8 @@ MODEL = "lite"
 _LAPS = "camera_lap_walks"
 #: The camera result waiting to be saved (set by the stopwatch component's trigger).
 _PENDING = "camera_pending"
+#: Draft id -> the walk numbers whose camera time has not come yet.
+_AWAITING = "camera_awaiting"
 
 HTML = """
 <div class="sw-camera">
@@ -93,9 +95,13 @@ function stepbackCamera(root, data, setTriggerValue) {
   const tell = (msg) => { if (c.iframe && c.iframe.contentWindow) c.iframe.contentWindow.postMessage({ stepback: 'camera', ...msg }, location.origin); };
   const at = (e) => performance.timeOrigin + (e && e.timeStamp ? e.timeStamp : performance.now());
   return {
-    go: (e) => { if (c.iframe) { note.textContent = 'Camera timing… keep this step open until the camera time shows.'; tell({ type: 'go', at: at(e), mode: c.mode }); } },
-    stop: (e, lapId) => tell({ type: 'stop', at: at(e), lapId }),
-    reset: () => { tell({ type: 'reset' }); note.textContent = ''; },
+    go: (e) => {
+      c.timing = !!c.iframe;
+      if (c.iframe) { note.textContent = 'Camera timing… keep this step open until the camera time shows.'; tell({ type: 'go', at: at(e), mode: c.mode }); }
+    },
+    // whether the camera times the lap being stopped (its time then follows as the ``camera`` trigger)
+    stop: (e, lapId) => { const timing = !!(c.timing && c.iframe); c.timing = false; tell({ type: 'stop', at: at(e), lapId }); return timing; },
+    reset: () => { c.timing = false; tell({ type: 'reset' }); note.textContent = ''; },
   };
 }
 """
@@ -108,9 +114,31 @@ def take(result: Any) -> None:
         st.session_state[_PENDING] = value
 
 
-def remember_lap(draft_id: int, lap_id: str, number: int) -> None:
-    """Note that the stopwatch lap ``lap_id`` was saved as walk ``number`` of the draft."""
+def remember_lap(draft_id: int, lap_id: str, number: int, *, camera: bool = False) -> None:
+    """Note that the stopwatch lap ``lap_id`` was saved as walk ``number`` of the draft (and,
+    with ``camera``, that the camera is timing it: its time is awaited)."""
     st.session_state.setdefault(_LAPS, {})[(draft_id, str(lap_id))] = number
+    if camera:
+        st.session_state.setdefault(_AWAITING, {}).setdefault(draft_id, set()).add(number)
+
+
+def awaiting(draft_id: int) -> list[int]:
+    """The draft's walks whose camera time has not come yet (sorted)."""
+    return sorted(st.session_state.get(_AWAITING, {}).get(draft_id, ()))
+
+
+def leave_without(draft_id: int) -> bool:
+    """The clinician goes on before the camera's time came: each awaited walk is saved with the
+    note ``left-early`` (audited), so the walk says why it has no camera time. False (with the
+    error shown) when that could not be saved."""
+    for number in awaiting(draft_id):
+        try:
+            services.record_camera_time(database(), draft_id, number, None, "left-early", actor=actor())
+        except InputError as exc:
+            show_error(exc)
+            return False
+        st.session_state[_AWAITING][draft_id].discard(number)
+    return True
 
 
 def save_pending(draft_id: int) -> None:
@@ -129,6 +157,7 @@ def save_pending(draft_id: int) -> None:
     except InputError as exc:
         show_error(exc)
         return
+    st.session_state.get(_AWAITING, {}).get(draft_id, set()).discard(number)
     st.rerun()
 
 

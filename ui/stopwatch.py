@@ -101,8 +101,8 @@ export default function (component) {
     note.textContent = 'Saving ' + seconds.toFixed(2) + ' s…';
     paint();
     const id = s.lap + ':' + Math.round(performance.timeOrigin + performance.now());
-    cam.stop(e, id);
-    setTriggerValue('lap', { seconds: seconds, id: id });
+    const camera = cam.stop(e, id);
+    setTriggerValue('lap', { seconds: seconds, id: id, camera: camera });
   };
   // "End test…" (a stop rule) keeps the time being measured: the walk is recorded, not discarded.
   end.onclick = () => {
@@ -154,7 +154,8 @@ def stopwatch(*, key: str, disabled: bool = False, disabled_note: str = "", save
     Returns
     -------
     dict or None
-        ``{"seconds": float, "id": str, "end": False}`` in the rerun that follows a Stop tap;
+        ``{"seconds": float, "id": str, "end": False, "camera": bool}`` in the rerun that follows a
+        Stop tap (``camera``: the camera is timing that walk too; its time follows);
         ``{"seconds": float or None, "id": str, "end": True}`` after "End test…" (the
         time being measured when it was tapped, None when none was running).
     """
@@ -169,7 +170,7 @@ def stopwatch(*, key: str, disabled: bool = False, disabled_note: str = "", save
     camera.take(result)
     lap = getattr(result, "lap", None)
     if isinstance(lap, dict) and isinstance(lap.get("seconds"), (int, float)):
-        return {"seconds": float(lap["seconds"]), "id": str(lap.get("id")), "end": False}
+        return {"seconds": float(lap["seconds"]), "id": str(lap.get("id")), "end": False, "camera": lap.get("camera") is True}
     end = getattr(result, "end", None)
     if isinstance(end, dict):
         seconds = end.get("seconds")

@@ -46,6 +46,7 @@ STEP = "wizard_step"
 DRAFT = "wizard_draft_id"
 PRETEST = "wizard_pretest"  # pre-test answers until the draft is created (seconds)
 LAST_LAP = "wizard_last_lap"
+CAMERA_WAIT = "wizard_camera_wait"  # draft id: Continue tapped while a camera time was still coming
 OWNER = "wizard_patient"  # MRN of the patient whose assessment the wizard is on (pre-test or draft)
 
 STEPS = ("patient", "safety", "setup", "script", "practice", "trials", "observations", "steadi", "review")
@@ -85,7 +86,7 @@ def _rerun_part() -> None:
 
 
 def _reset() -> None:
-    for key in (STEP, DRAFT, PRETEST, LAST_LAP, PENDING_TYPED, PENDING_END, UNDO_END, OWNER):
+    for key in (STEP, DRAFT, PRETEST, LAST_LAP, PENDING_TYPED, PENDING_END, UNDO_END, OWNER, CAMERA_WAIT):
         st.session_state.pop(key, None)
 
 
@@ -454,7 +455,7 @@ def _step_trials() -> None:
         st.session_state[LAST_LAP] = lap["id"]
         saved = _save_trial(draft_id, {"seconds": lap["seconds"], "timing_source": "stopwatch", "start": view.start})
         if saved:
-            camera.remember_lap(draft_id, lap["id"], saved.number)
+            camera.remember_lap(draft_id, lap["id"], saved.number, camera=lap.get("camera", False))
             _rerun_part()
     camera.save_pending(draft_id)
     # Below the stopwatch, so that Start and Stop are on a tablet's screen without scrolling.
@@ -488,8 +489,24 @@ def _step_trials() -> None:
     _back("practice", key="trials_back", where=c1)
     if c2.button("Continue to the observations", type="primary" if n >= DEFAULT_TIMED_TRIALS else "secondary",
                  key="trials_next", disabled=n == 0):
-        _go("observations")
-        st.rerun(scope="app")
+        st.session_state[CAMERA_WAIT] = draft_id
+    if st.session_state.get(CAMERA_WAIT) == draft_id:
+        # Continue asked for: go on once no camera time is still coming (it comes a few seconds
+        # after Stop, and is lost if the step is left first), or now if the clinician says so.
+        waiting_for = camera.awaiting(draft_id)
+        if waiting_for:
+            walks = ", ".join(str(w) for w in waiting_for)
+            st.info(f"The camera is still timing walk {walks}: this step continues as soon as its time "
+                    "is in (a few seconds after Stop).", icon=":material/hourglass_top:")
+            if st.button("Continue without the camera time", key="trials_next_no_camera"):
+                if camera.leave_without(draft_id):
+                    st.session_state.pop(CAMERA_WAIT, None)
+                    _go("observations")
+                    st.rerun(scope="app")
+        else:
+            st.session_state.pop(CAMERA_WAIT, None)
+            _go("observations")
+            st.rerun(scope="app")
 
 
 #: The reason stored when a walk that needed hands-on help is marked not valid for the clinician.

@@ -13,6 +13,7 @@ import {
 // 30 frames/s camera; bench/camera.py's gap table gives the error at each gap).
 const KEEP_GAP_S = 0.06;
 const POST_STOP_S = 0.8;  // as in pose-worker.js: frames after the Stop tap still used
+const MAX_KEPT_W = 640;   // kept frames are scaled down to this width (pixels) at most
 const LINES_KEY = 'stepback.camera.lines.v1';
 const MODELS = ['lite', 'full', 'heavy'];
 
@@ -171,8 +172,16 @@ function keepFrame(t) {
   const lines = pixelLines();
   const crop = cropRect(lines, video.videoWidth, video.videoHeight);
   state.kept += 1;
-  createImageBitmap(video, crop.x, crop.y, crop.w, crop.h).then(
-    (bitmap) => worker.postMessage({ type: 'frame', now: performance.now() / 1000, t, crop, lines, bitmap }, [bitmap]),
+  // At most MAX_KEPT_W pixels wide: the pose model looks at 256 x 256 anyway, and a walk's
+  // frames wait in memory while a slow tablet catches up.
+  const scale = Math.min(1, MAX_KEPT_W / crop.w);
+  const size = scale < 1 ? { resizeWidth: Math.round(crop.w * scale), resizeHeight: Math.round(crop.h * scale), resizeQuality: 'medium' } : {};
+  createImageBitmap(video, crop.x, crop.y, crop.w, crop.h, size).then(
+    (bitmap) => {
+      state.keptSize = [bitmap.width, bitmap.height]; // read by the tests
+      state.videoSize = [video.videoWidth, video.videoHeight];
+      worker.postMessage({ type: 'frame', now: performance.now() / 1000, t, crop, lines, bitmap }, [bitmap]);
+    },
     () => { state.dropped += 1; });
 }
 
@@ -189,6 +198,13 @@ function stop(atMs, lapId) {
   state.walk = null;
   if (!walk) return Promise.resolve(null);
   const stopT = (atMs - performance.timeOrigin) / 1000;
+  if (!state.ready) { // the camera or the pose model never started: say so now, not never
+    const out = { lapId, mode: walk.mode, ok: false, code: 'no-camera', message: 'Camera: the camera was not running.' };
+    state.results.push(out);
+    resultEl.textContent = out.message;
+    post({ type: 'result', ...out });
+    return Promise.resolve(out);
+  }
   return new Promise((resolve) => {
     waiting.set(lapId, resolve);
     tell({ type: 'stop', stopT, lapId });

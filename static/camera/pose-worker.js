@@ -20,7 +20,7 @@ let liveLm = null;
 let LOOKBACK_S = 1.1;
 let RETAIN_S = 1.6;
 const POST_STOP_S = 0.8;  // frames after the Stop tap still used (a Stop tapped a little early)
-const MAX_BACKLOG = 400;  // kept frames waiting for the timing model (about 25 s): beyond, the oldest go
+const MAX_BACKLOG = 300;  // kept frames waiting (20 s; at most 640 px wide, about 1 MB each): beyond, the oldest go
 
 const kept = [];          // {t, crop, bitmap, timed, seen}, in capture order
 let lines = null;         // the tapes in video pixels

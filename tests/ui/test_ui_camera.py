@@ -66,3 +66,42 @@ def test_a_standing_start_camera_time_is_shown_but_offers_no_scoring(db, patient
     assert any("Walk 1: stopwatch 4.52 s, camera 4.31 s (difference -0.21 s); scored: stopwatch" in t
                for t in _texts(at)), _texts(at)
     assert not [b for b in at.button if b.key == f"camera_choose_{draft_id}_1"]
+
+
+def test_continue_while_the_camera_is_still_timing_waits_for_its_time_then_goes_on(db, patient):
+    """The camera's time comes a few seconds after Stop and is lost if the step is left first:
+    Continue waits for it (saying so), and goes on by itself once it is saved."""
+    at = to_trials(signed_in(WIZARD), patient.mrn, start="rolling")
+    draft_id = at.session_state["wizard_draft_id"]
+    services.record_trial(db, draft_id, {"seconds": 4.52, "timing_source": "stopwatch"}, actor="jdoe")
+    # the stopwatch lap "1:5" was saved as walk 1 with the camera timing it (ui.camera.remember_lap)
+    at.session_state["camera_lap_walks"] = {(draft_id, "1:5"): 1}
+    at.session_state["camera_awaiting"] = {draft_id: {1}}
+    at.run()
+    click(at, "trials_next")
+    assert at.session_state["wizard_step"] == "trials"
+    assert any("The camera is still timing walk 1" in i.value for i in at.info), [i.value for i in at.info]
+    at.session_state["camera_pending"] = {"lapId": "1:5", "ok": True, "seconds": 4.49, "code": None}
+    at.run()
+    assert not at.exception, at.exception
+    assert services.get_assessment(db, draft_id).trials[0].camera_seconds == 4.49
+    assert at.session_state["wizard_step"] == "observations"
+
+
+def test_continue_without_the_camera_time_saves_why_the_walk_has_none(db, patient):
+    at = to_trials(signed_in(WIZARD), patient.mrn, start="rolling")
+    draft_id = at.session_state["wizard_draft_id"]
+    services.record_trial(db, draft_id, {"seconds": 4.52, "timing_source": "stopwatch"}, actor="jdoe")
+    services.record_trial(db, draft_id, {"seconds": 4.60, "timing_source": "stopwatch"}, actor="jdoe")
+    at.session_state["camera_lap_walks"] = {(draft_id, "2:8"): 2}
+    at.session_state["camera_awaiting"] = {draft_id: {2}}
+    at.run()
+    click(at, "trials_next")
+    assert at.session_state["wizard_step"] == "trials"
+    click(at, "trials_next_no_camera")
+    assert not at.exception, at.exception
+    assert at.session_state["wizard_step"] == "observations"
+    trials = services.get_assessment(db, draft_id).trials
+    assert [(t.camera_seconds, t.camera_note) for t in trials] == [(None, None), (None, "left-early")]
+    (row,) = services.list_audit(db, action="trial.camera")
+    assert row.actor == "jdoe" and row.detail == {"trial": 2, "camera_seconds": None, "camera_note": "left-early"}
