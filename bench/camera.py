@@ -2,12 +2,16 @@
 
 For each model the camera page (``static/camera``) watches the synthetic walk
 (``tools/camera_clips.py``: a figure moved at exactly 1 m/s, 3 m between the tapes, true
-time 3.000 s) played as the fake camera, times ``--walks`` rolling-start walks and prints:
-frames per second the pose model processed, the ratio of that to the camera's own frame
-rate measured in the same run on a page without the model (the baseline: the most frames
-there are to process), and each walk's timing error (camera time - 3.000 s), or the
-camera's message when it could not time the walk; and, for the same frames, the error
-without the frame-rate rule (what that rule keeps out of the record on a slow machine).
+time 3.000 s) played as the fake camera, times ``--walks`` rolling-start walks (Start tapped
+when the camera's live view shows the figure at the start tape, Stop 3.3 s later, as a
+clinician taps) and prints: frames per second the pose model processed, the ratio of that to
+the camera's own frame rate measured in the same run on a page without the model (the
+baseline: the most frames there are to process), the frames per second each walk was timed
+from (the pose worker looks at every kept frame of a walk, about 15 a second, whatever the
+model's speed), each walk's timing error (camera time - 3.000 s) or the camera's message
+when it could not time the walk, the wait from Stop to the camera's time (what a slower
+model costs: the same time, later), and, for the same frames, the error without the
+frame-rate rule.
 
 First, per model, the gap table (``--gaps``, :func:`gap_table`): the 3 m time's error against
 the gap between the frames either side of a crossing, the figure ``MAX_GAP_S`` in
@@ -18,7 +22,7 @@ The page is served by a plain local HTTP server from a temporary copy of ``stati
 (the heavy model, 30.7 MB, is not shipped: build it with ``tools/build_pose_task.py`` and
 pass it as ``--heavy-task FILE``; otherwise it is reported as not measured).
 Needs /usr/bin/chromium and ffmpeg. Target: lite with no frame gap at a crossing above
-MAX_GAP_S (0.14 s, about 8 frames/s) and |error| <= 0.1 s.
+MAX_GAP_S (0.14 s), |error| <= 0.1 s, and its time a few seconds after Stop.
 
     python bench/camera.py [--walks 2] [--models lite,full,heavy] [--heavy-task FILE] [--gaps yes|no|only]
 """
@@ -130,14 +134,17 @@ def _lead(page):
 
 def _walk(page) -> dict:
     """One rolling-start walk, tapped as a clinician taps: Start once the camera's live view shows
-    the figure at the start tape (a reaction time after it crossed), Stop once past the finish."""
+    the figure at the start tape (a reaction time after it crossed), Stop once it has crossed the
+    finish (3.3 s later)."""
     before = _poll(lambda: (lambda v: v is not None and v <= -0.3 * clips.PX_PER_M)(_lead(page)), 30)
     if not before:
         return {"ok": False, "message": "the figure was never seen before the start tape"}
     _poll(lambda: (lambda v: v is not None and v >= 0)(_lead(page)), 8)
     page.evaluate("() => window.stepbackCamera.go(performance.timeOrigin + performance.now(), 'rolling')")
-    length = clips.FINISH[0] - clips.START[0]
-    _poll(lambda: (lambda v: v is not None and v >= length + 0.3 * clips.PX_PER_M)(_lead(page)), 8)
+    # Stop as a clinician does, when the figure has fully crossed the finish (its 3 m take 3.0 s):
+    # not from the camera's live view, which lags during a walk (the worker looks at the walk's
+    # frames first).
+    time.sleep(clips.TRUE_SECONDS + 0.3)
     t_stop = time.monotonic()
     result = page.evaluate("() => window.stepbackCamera.stop(performance.timeOrigin + performance.now(), 'bench')")
     result["wait_s"] = time.monotonic() - t_stop  # from the Stop tap to the camera's time

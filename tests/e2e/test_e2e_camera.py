@@ -420,7 +420,10 @@ def test_person_stopping_before_the_line_gets_the_message_and_no_camera_time(cam
     page.get_by_role("button", name="Continue to the observations").click()
     waiting = page.get_by_text("The camera is still timing walk 2")
     waiting.or_(page.get_by_text("Step 7 of 9: Observations")).first.wait_for()
-    print(f"Continue tapped with {2 - timed} camera time(s) still coming; the waiting message shown: {waiting.count() > 0}")
+    shown = waiting.count() > 0
+    if shown:
+        waiting.screenshot(path=str(ARTIFACTS / "camera-continue-waiting.png"))  # the message only (no camera image)
+    print(f"Continue tapped with {2 - timed} camera time(s) still coming; the waiting message shown: {shown}")
     page.get_by_text("Step 7 of 9: Observations").wait_for(timeout=60_000)
     trial = _draft(server["db_url"], "CAM-2").trials[1]
     assert (trial.camera_seconds, trial.camera_note) == (None, "not-crossed-finish"), trial
