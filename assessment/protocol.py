@@ -188,6 +188,7 @@ CAMERA_NOTES: dict[str, str] = {
     "not-crossed-start": "The start line was not crossed",
     "not-crossed-finish": "The finish line was not crossed",
     "no-movement": "No movement of the feet was seen after Start",
+    "moving-at-go": "The feet were already moving at Start",
     "low-fps": "The frame rate was too low to time to 0.1 s",
     "no-camera": "The camera was not running",
     # (set by the app, not the camera page: the clinician chose to go on before the camera's time came)

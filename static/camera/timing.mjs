@@ -80,6 +80,7 @@ export const MESSAGES = {
   'not-crossed-start': 'Camera: the start line was not crossed.',
   'not-crossed-finish': 'Camera: the finish line was not crossed.',
   'no-movement': 'Camera: no movement of the feet was seen after Start.',
+  'moving-at-go': 'Camera: the feet were already moving at Start (a standing start begins standing still).',
   'low-fps': 'Camera: the frame rate is too low to time to 0.1 s.',
 };
 
@@ -268,6 +269,7 @@ export function timeWalk(frames, opts) {
   if (opts.mode === 'standing') {
     startEvent = firstMovement(geo, tracked, goT);
     if (!startEvent) return fail('no-movement', base);
+    if (startEvent.moving) return fail('moving-at-go', base);
   } else {
     startEvent = firstReach(leadSeries, 0, goT - ROLLING_LOOKBACK_S, { fromBelow: true });
     if (startEvent && startEvent.blocked) return fail('more-than-one', base);
@@ -293,8 +295,10 @@ export function timeWalk(frames, opts) {
  * that it was within MOVE_THRESHOLD_M of rest (interpolated between frames), so a pose model's
  * jitter while the patient stands still (a foot point "moving" a few centimetres for a frame,
  * left and right feet swapped) does not start the time early. Uses the leading foot point,
- * not each landmark, so a left/right swap between frames is no movement.
- * @returns {{t:number, gap:number, blocked:boolean}|null}
+ * not each landmark, so a left/right swap between frames is no movement. A patient already
+ * moving at "go" (CONFIRM_M within the rest frames, or MOVE_THRESHOLD_M from rest at the first
+ * frame after it) is not timed: ``{moving: true}``.
+ * @returns {{t:number, gap:number, blocked:boolean}|{moving:true}|null}
  */
 export function firstMovement(geo, tracked, goT) {
   if (!Number.isFinite(goT)) return null;
@@ -306,10 +310,13 @@ export function firstMovement(geo, tracked, goT) {
   if (ref.length === 0) return null;
   const leads = ref.map((e) => e.lead).sort((a, b) => a - b);
   const home = leads[Math.floor((leads.length - 1) / 2)];
+  // Not standing still at "go": the leading foot point moved CONFIRM_M within the rest window.
+  if (leads[leads.length - 1] - leads[0] >= CONFIRM_M * geo.pxPerM) return { moving: true };
   const series = tracked.map((e) => (e.count === 1
     ? { t: e.t, value: e.lead - home, blocked: false }
     : { t: e.t, value: null, blocked: e.count > 1 }));
   const level = MOVE_THRESHOLD_M * geo.pxPerM;
   const moved = firstReach(series, level, goT, { margin: (CONFIRM_M - MOVE_THRESHOLD_M) * geo.pxPerM, persist: true });
-  return moved; // (when already moving at the first frame after go: that frame's time)
+  // Already MOVE_THRESHOLD_M from rest at the first frame after go: the movement began before it.
+  return moved && !moved.seen ? { moving: true } : moved;
 }

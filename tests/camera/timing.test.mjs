@@ -199,3 +199,15 @@ test('rolling start: a patient still past the start tape when the window opens, 
   assert.ok(Math.abs(r.startT - 11.4) < 0.011, String(r.startT));
   assert.ok(Math.abs(r.seconds - 3.0) < 0.011, String(r.seconds));
 });
+
+test('standing start: a patient already walking at go is not timed (a standing start begins still)', () => {
+  // walks off at 11.0; go tapped at 11.3 (0.3 m moved) and at 11.08 (8 cm: past MOVE_THRESHOLD_M at the first frame after go)
+  for (const goT of [11.3, 11.08]) {
+    const r = timeWalk(walk({ fps: 30, x0: 520, t0: 1.0 }), { lines: LINES, mode: 'standing', goT });
+    assert.deepEqual([r.ok, r.code], [false, 'moving-at-go'], String(goT));
+    assert.match(r.message, /already moving at Start/);
+  }
+  // still at go, off 0.5 s later: timed
+  const r = timeWalk(walk({ fps: 30, x0: 520, t0: 1.0 }), { lines: LINES, mode: 'standing', goT: 10.5 });
+  assert.equal(r.ok, true, r.message);
+});
