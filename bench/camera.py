@@ -151,7 +151,7 @@ def _walk(page) -> dict:
     # The same frames without the frame-rate rule: the error that rule guards against.
     result["unguarded"] = page.evaluate("""async () => { const s = window.stepbackCamera; const w = s.lastWalk;
         const m = await import('./timing.mjs');
-        const frames = s.frames.filter((f) => f.t >= w.goT - m.ROLLING_LOOKBACK_S && f.t <= w.stopT + 1.0);
+        const frames = s.frames.filter((f) => f.t >= w.goT - m.ROLLING_LOOKBACK_S && f.t <= w.stopT + m.POST_STOP_S);
         return m.timeWalk(frames, { lines: w.lines, mode: w.mode, goT: w.goT, maxGapS: Infinity }); }""")
     return result
 

@@ -6,13 +6,12 @@
 // takes the tape taps, and passes on Start and Stop: it stays free to copy every frame while
 // the models run.
 import {
-  geometry, inWalkway, footPoints, track, cropRect,
+  geometry, inWalkway, footPoints, track, cropRect, POST_STOP_S,
 } from './timing.mjs';
 
 // Frames kept for timing: one at least this long after the last kept one (every 2nd frame of a
 // 30 frames/s camera; bench/camera.py's gap table gives the error at each gap).
 const KEEP_GAP_S = 0.06;
-const POST_STOP_S = 0.8;  // as in pose-worker.js: frames after the Stop tap still used
 const MAX_KEPT_W = 640;   // kept frames are scaled down to this width (pixels) at most
 const LINES_KEY = 'stepback.camera.lines.v1';
 const MODELS = ['lite', 'full', 'heavy'];

@@ -19,7 +19,7 @@ let timingLm = null;
 let liveLm = null;
 let LOOKBACK_S = 1.1;
 let RETAIN_S = 1.6;
-const POST_STOP_S = 0.8;  // frames after the Stop tap still used (a Stop tapped a little early)
+let POST_STOP_S = 0.8;    // timing.mjs's (set at init)
 const MAX_BACKLOG = 300;  // kept frames waiting (20 s; at most 640 px wide, about 1 MB each): beyond, the oldest go
 
 const kept = [];          // {t, crop, bitmap, timed, seen}, in capture order
@@ -124,6 +124,7 @@ async function init(msg) {
     const { FilesetResolver, PoseLandmarker } = await import(msg.base + 'vendor/tasks-vision/vision_bundle.mjs');
     LOOKBACK_S = Math.max(T.ROLLING_LOOKBACK_S, T.REST_S) + 0.1;
     RETAIN_S = LOOKBACK_S + 0.5;
+    POST_STOP_S = T.POST_STOP_S;
     const fileset = await FilesetResolver.forVisionTasks(msg.base + 'vendor/tasks-vision/wasm');
     const options = {
       baseOptions: { modelAssetPath: `${msg.base}models/pose_landmarker_${msg.model}.task`, delegate: 'CPU' },

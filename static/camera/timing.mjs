@@ -51,6 +51,8 @@ export const REST_S = 0.5;
 // A rolling start's crossing of the start tape may come up to this long before the Start tap
 // (the clinician taps as the patient crosses, a reaction time later).
 export const ROLLING_LOOKBACK_S = 1.0;
+// Frames up to this long after the Stop tap still belong to the walk (a Stop tapped a little early).
+export const POST_STOP_S = 0.8;
 // The widest gap between the frames either side of a crossing that still times to 0.1 s.
 // Measured by bench/camera.py's gap table (lite model; every frame of the test clips through
 // the model, the foot track thinned to every k-th frame at every phase, 25 tape placements),
