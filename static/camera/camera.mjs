@@ -253,6 +253,8 @@ async function main() {
     const stamp = Number.isFinite(meta.captureTime) ? meta.captureTime : meta.expectedDisplayTime;
     state.captureClock = Number.isFinite(meta.captureTime) ? 'captureTime' : 'expectedDisplayTime';
     if (stamp > last) {
+      // the longest wait between two frames this page saw (a main thread held up misses frames)
+      if (last > 0) state.longestGapS = Math.max(state.longestGapS || 0, (stamp - last) / 1000);
       last = stamp;
       keepFrame(stamp / 1000);
     }
