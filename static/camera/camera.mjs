@@ -6,7 +6,7 @@
 // takes the tape taps, and passes on Start and Stop: it stays free to copy every frame while
 // the models run.
 import {
-  geometry, inWalkway, footPoints, track, cropRect, POST_STOP_S,
+  geometry, inWalkway, footPoints, track, cropRect, POST_STOP_S, MESSAGES,
 } from './timing.mjs';
 
 // Frames kept for timing: one at least this long after the last kept one (every 2nd frame of a
@@ -150,16 +150,20 @@ function onWorker(e) {
   } else if (m.type === 'waiting') {
     resultEl.textContent = `Camera timing… (${m.left} frames still to look at)`;
   } else if (m.type === 'result') {
-    const out = m.out;
     state.frames = m.frames;
     state.lastWalk = m.walk;
-    state.results.push(out);
-    resultEl.textContent = out.ok ? `Camera: ${out.seconds.toFixed(2)} s (${out.fps} frames/s)` : out.message;
-    post({ type: 'result', ...out });
-    const resolve = waiting.get(out.lapId);
-    waiting.delete(out.lapId);
-    if (resolve) resolve(out);
+    report(m.out);
+    const resolve = waiting.get(m.out.lapId);
+    waiting.delete(m.out.lapId);
+    if (resolve) resolve(m.out);
   }
+}
+
+/** A walk's camera result: kept (read by the tests), shown, and sent to the stopwatch. */
+function report(out) {
+  state.results.push(out);
+  resultEl.textContent = out.ok ? `Camera: ${out.seconds.toFixed(2)} s (${out.fps} frames/s)` : out.message;
+  post({ type: 'result', ...out });
 }
 
 let lastKept = -Infinity;
@@ -198,10 +202,8 @@ function stop(atMs, lapId) {
   if (!walk) return Promise.resolve(null);
   const stopT = (atMs - performance.timeOrigin) / 1000;
   if (!state.ready) { // the camera or the pose model never started: say so now, not never
-    const out = { lapId, mode: walk.mode, ok: false, code: 'no-camera', message: 'Camera: the camera was not running.' };
-    state.results.push(out);
-    resultEl.textContent = out.message;
-    post({ type: 'result', ...out });
+    const out = { lapId, mode: walk.mode, ok: false, code: 'no-camera', message: MESSAGES['no-camera'] };
+    report(out);
     return Promise.resolve(out);
   }
   return new Promise((resolve) => {

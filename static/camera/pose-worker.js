@@ -36,9 +36,14 @@ let pumping = false;
 
 function send(msg) { self.postMessage(msg); }
 
+/** Whether the frame at ``t`` belongs to the stopped walk ``p`` (LOOKBACK_S before go to POST_STOP_S after Stop). */
+function inWalk(p, t) {
+  return t >= p.walk.goT - LOOKBACK_S && t <= p.stopT + POST_STOP_S;
+}
+
 function wanted(t) {
   if (walk && t >= walk.goT - LOOKBACK_S) return true;
-  return pendingWalks.some((p) => t >= p.walk.goT - LOOKBACK_S && t <= p.stopT + POST_STOP_S);
+  return pendingWalks.some((p) => inWalk(p, t));
 }
 
 function release(f) {
@@ -88,7 +93,7 @@ function finishWalks() {
   while (pendingWalks.length) {
     const p = pendingWalks[0];
     const end = p.stopT + POST_STOP_S;
-    const left = kept.filter((f) => !f.timed && f.t <= end && f.t >= p.walk.goT - LOOKBACK_S).length;
+    const left = kept.filter((f) => !f.timed && inWalk(p, f.t)).length;
     const newest = kept.length ? kept[kept.length - 1].t : -Infinity;
     // (a camera that stops sending frames does not hold the result back)
     if (left > 0 || (Math.max(newest, timingUpTo) < end && nowT < end + 0.5)) {
@@ -96,13 +101,13 @@ function finishWalks() {
       return;
     }
     pendingWalks.shift();
-    const used = frames.filter((f) => f.t >= p.walk.goT - LOOKBACK_S && f.t <= end);
+    const used = frames.filter((f) => inWalk(p, f.t));
     const result = lines ? T.timeWalk(used, { lines, mode: p.walk.mode, goT: p.walk.goT })
       : { ok: false, code: 'no-lines', message: T.MESSAGES['no-lines'] };
     send({ type: 'result', out: { lapId: p.lapId, mode: p.walk.mode, dropped, ...result },
       walk: { ...p.walk, stopT: p.stopT, lines }, frames: used });
+    frames = frames.filter((f) => f.t >= timingUpTo - 60); // (pose frames of the last minute only)
   }
-  frames = frames.filter((f) => f.t >= timingUpTo - 60);
 }
 
 function pump() {

@@ -84,6 +84,7 @@ export const MESSAGES = {
   'no-movement': 'Camera: no movement of the feet was seen after Start.',
   'moving-at-go': 'Camera: the feet were already moving at Start (a standing start begins standing still).',
   'low-fps': 'Camera: the frame rate is too low to time to 0.1 s.',
+  'no-camera': 'Camera: the camera was not running.',
 };
 
 /**
